@@ -1,0 +1,126 @@
+"""`ctower`, the scriptable face of the product (see README "CLI reference").
+
+Every command takes --database-url (else DATABASE_URL, else the embedded server). Bad
+input, an unreadable file or an unreachable database end in ONE line on stderr and a
+non-zero exit status:
+  2 usage (a wrong flag or value), 3 database unreachable, 4 input unreadable, 1 other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+import orjson
+
+from app import __version__
+from app.db.engine import DatabaseUnavailable
+from app.ingest.reader import InputError
+from app.settings import SettingsError
+
+EXIT_USAGE, EXIT_DATABASE, EXIT_INPUT, EXIT_OTHER = 2, 3, 4, 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="PostgreSQL URL (default: $DATABASE_URL, else the embedded server in $CTOWER_DATA_DIR)",
+    )
+    parser = _Parser(prog="ctower", description="Control Tower: retail operations control tower.")
+    parser.add_argument("--version", action="version", version=f"ctower {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ingest = commands.add_parser(
+        "ingest", parents=[common], help="load canonical events (JSON Lines or a JSON array)"
+    )
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files to read ('-' for stdin; .gz is read as gzip)")
+    ingest.add_argument("--source", metavar="NAME", help="the feed's name, recorded on batches and quarantine")
+    ingest.add_argument("--json", action="store_true", help="print the counts as one JSON object")
+    ingest.add_argument("--batch-size", type=_positive, metavar="N", help="events per transaction")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
+
+    db = commands.add_parser("db", help="the database: url, start, stop, migrate, status")
+    db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_commands.add_parser("url", parents=[common], help="print the database URL (starts the embedded server)")
+    db_commands.add_parser("start", parents=[common], help="start the embedded server and migrate")
+    db_commands.add_parser("stop", parents=[common], help="stop the embedded server")
+    db_commands.add_parser("migrate", parents=[common], help="apply pending migrations")
+    db_commands.add_parser("status", parents=[common], help="server, migrations and event counts")
+
+    demo = commands.add_parser(
+        "demo", parents=[common], help="database, demo data and the Streamlit app, all in one"
+    )
+    demo.add_argument("--port", type=int, help="port of the app (default: $CTOWER_PORT, 8501)")
+    demo.add_argument("--demo-events", type=int, default=50_000, metavar="N", help="demo events loaded into an empty store")
+    demo.add_argument("--no-serve", action="store_true", help="prepare the database and demo data, do not serve")
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "ingest":
+            from app.commands.ingest import run_ingest
+
+            return run_ingest(args)
+        if args.command == "db":
+            from app.commands.db import run_db
+
+            return run_db(args)
+        if args.command == "demo":
+            from app.commands.demo import run_demo
+
+            return run_demo(args)
+    except SettingsError as exc:
+        return _fail(f"bad setting: {exc}", EXIT_USAGE)
+    except DatabaseUnavailable as exc:
+        return _fail(str(exc), EXIT_DATABASE)
+    except InputError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    except KeyboardInterrupt:
+        return _fail("interrupted; committed batches are kept, run the same command again to finish", 130)
+    except Exception as exc:  # the last guard: one line, not a traceback
+        import sqlalchemy as sa
+
+        if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+            return _fail(
+                f"lost the database connection ({str(exc.orig).strip().splitlines()[0] if exc.orig else exc}); "
+                "committed batches are kept, run the same command again to finish",
+                EXIT_DATABASE,
+            )
+        first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+        return _fail(f"unexpected error: {type(exc).__name__}: {first_line}", EXIT_OTHER)
+    return EXIT_OTHER
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"ctower: error: {message}", file=sys.stderr)
+    return code
+
+
+def print_json(value: object) -> None:
+    sys.stdout.write(orjson.dumps(value).decode() + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

