@@ -43,15 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest", parents=[common], help="load canonical events (JSON Lines or a JSON array)"
     )
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files to read ('-' for stdin; .gz is read as gzip)")
-    ingest.add_argument("--source", metavar="NAME", help="the feed's name, recorded on batches and quarantine")
+    ingest.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="files to read ('-' for stdin; .gz is read as gzip)",
+    )
+    ingest.add_argument(
+        "--source", metavar="NAME", help="the feed's name, recorded on batches and quarantine"
+    )
     ingest.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     ingest.add_argument("--batch-size", type=_positive, metavar="N", help="events per transaction")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
 
     db = commands.add_parser("db", help="the database: url, start, stop, migrate, status")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
-    db_commands.add_parser("url", parents=[common], help="print the database URL (starts the embedded server)")
+    db_commands.add_parser(
+        "url", parents=[common], help="print the database URL (starts the embedded server)"
+    )
     db_commands.add_parser("start", parents=[common], help="start the embedded server and migrate")
     db_commands.add_parser("stop", parents=[common], help="stop the embedded server")
     db_commands.add_parser("migrate", parents=[common], help="apply pending migrations")
@@ -61,8 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", parents=[common], help="database, demo data and the Streamlit app, all in one"
     )
     demo.add_argument("--port", type=int, help="port of the app (default: $CTOWER_PORT, 8501)")
-    demo.add_argument("--demo-events", type=int, default=50_000, metavar="N", help="demo events loaded into an empty store")
-    demo.add_argument("--no-serve", action="store_true", help="prepare the database and demo data, do not serve")
+    demo.add_argument(
+        "--demo-events",
+        type=int,
+        default=50_000,
+        metavar="N",
+        help="demo events loaded into an empty store",
+    )
+    demo.add_argument(
+        "--no-serve", action="store_true", help="prepare the database and demo data, do not serve"
+    )
     return parser
 
 
@@ -103,8 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         import sqlalchemy as sa
 
         if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             return _fail(
-                f"lost the database connection ({str(exc.orig).strip().splitlines()[0] if exc.orig else exc}); "
+                f"lost the database connection ({reason}); "
                 "committed batches are kept, run the same command again to finish",
                 EXIT_DATABASE,
             )

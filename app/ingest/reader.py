@@ -34,9 +34,9 @@ def open_input(path: str) -> IO[bytes]:
         if p.is_dir():
             raise InputError(f"cannot read {path}: it is a folder, not a file")
         if p.suffix == ".gz":
-            stream: IO[bytes] = gzip.open(p, "rb")
-            stream.peek(1)  # type: ignore[attr-defined]  # fail now on a file that is not gzip
-            return stream
+            stream = gzip.open(p, "rb")  # noqa: SIM115  # the caller closes it
+            stream.peek(1)  # fail now on a file that is not gzip
+            return stream  # type: ignore[return-value]
         return p.open("rb")
     except InputError:
         raise

@@ -1,11 +1,19 @@
 """Write validated events to the store, one transaction a batch, losing nothing.
 
-For each batch (`ingest_batch_size` records): validate in this thread; then, in a writer
-thread (so parsing the next batch overlaps the database work), in ONE transaction: COPY
-the first occurrence of each (source, id) into a temp stage, insert the new keys and their
-events, classify the rest as duplicate (same content) or conflict (quarantined), write the
-invalid records to quarantine and record the batch with its counts. A crash rolls the
-open batch back; running the same input again stores nothing twice.
+The records are cut into batches (`ingest_batch_size`). This thread validates a batch and
+builds its COPY lines; a writer thread writes the previous batch meanwhile, so parsing
+and the database work overlap on two cores. Each batch is ONE transaction:
+
+1. COPY the batch's keys (first occurrence of each (source, id)) into `event_keys`. The
+   primary key refuses the COPY when any key is stored already (an earlier batch, or a
+   concurrent one); then, inside a savepoint, the stored keys are looked up and only the
+   new ones are written.
+2. COPY the new events into `events` (routed to their month partitions, made on demand).
+3. Classify the rest: same content as the stored event = duplicate; different = conflict,
+   quarantined. Invalid records are quarantined with their reason.
+4. Record the batch with its counts, and the per-source activity.
+
+A crash rolls the open batch back; running the same input again stores nothing twice.
 """
 
 from __future__ import annotations
@@ -22,26 +30,39 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg import sql
+from psycopg.errors import UniqueViolation
 from sqlalchemy.engine import Connection, Engine
 
-from app.db.engine import copy_rows, sql_text
+from app.db.engine import sql_text
+from app.ingest.copytext import rows_with_trailing_column
 from app.ingest.counts import IngestCounts
-from app.ingest.validate import Invalid, Valid, content_hash, raw_text, validate
+from app.ingest.validate import (
+    EVENT_COLUMNS,
+    KEY_COLUMNS,
+    Invalid,
+    Valid,
+    content_hash,
+    raw_text,
+    validate,
+)
 from app.settings import load_settings
 
-STAGE_COLUMNS = ("record_no", "source", "id", "type", "time", "subject", "data", "attrs", "content_hash")
-_CREATE_STAGE = sa.text(
-    """
-    CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
-        record_no bigint, source text, id text, type text, time timestamptz,
-        subject text, data jsonb, attrs jsonb, content_hash bigint
-    ) ON COMMIT DELETE ROWS
-    """
-)
 _ENSURE_PARTITION = sa.text("SELECT ensure_event_partition(:month)")
 _NEXT_BATCH = sa.text("SELECT nextval('ingest_batches_seq')")
+MAX_KEY_RACES = 5
 
 ProgressCallback = Callable[[IngestCounts], None]
+
+
+def _copy_statement(table: str, columns: tuple[str, ...]) -> sql.Composed:
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+
+
+_COPY_KEYS = _copy_statement("event_keys", KEY_COLUMNS)
+_COPY_EVENTS = _copy_statement("events", EVENT_COLUMNS)
 
 
 @dataclass
@@ -66,21 +87,24 @@ class _Batch:
     repeats: list[Valid] = field(default_factory=list)
     invalid: list[Invalid] = field(default_factory=list)
     raws: dict[int, bytes] = field(default_factory=dict)
+    months: set[tuple[int, int]] = field(default_factory=set)
 
 
 def _prepare(chunk: list[tuple[int, bytes]]) -> _Batch:
     batch = _Batch(datetime.now(UTC), chunk[0][0], chunk[-1][0], received=len(chunk))
+    firsts, repeats, invalid, raws = batch.firsts, batch.repeats, batch.invalid, batch.raws
     for record_no, raw in chunk:
         result = validate(record_no, raw)
-        batch.raws[record_no] = raw
-        if isinstance(result, Invalid):
-            batch.invalid.append(result)
-            continue
-        key = (result.source, result.id)
-        if key in batch.firsts:
-            batch.repeats.append(result)
+        raws[record_no] = raw
+        if type(result) is Valid:
+            key = (result.source, result.id)
+            if key in firsts:
+                repeats.append(result)
+            else:
+                firsts[key] = result
         else:
-            batch.firsts[key] = result
+            invalid.append(result)  # type: ignore[arg-type]
+    batch.months = {(v.time.year, v.time.month) for v in firsts.values()}
     return batch
 
 
@@ -90,49 +114,62 @@ def _chunks(records: Iterable[tuple[int, bytes]], size: int) -> Iterator[list[tu
         yield chunk
 
 
+def _sorted(valid: Iterable[Valid]) -> list[Valid]:
+    # one order for every writer: concurrent batches with common keys wait, never deadlock
+    return sorted(valid, key=lambda v: (v.source, v.id))
+
+
 class _Writer:
     """Owns one connection; writes batches in order."""
 
     def __init__(self, conn: Connection, run: RunInfo) -> None:
         self.conn = conn
         self.run = run
-        self.months: set[datetime] = set()
-        conn.execute(_CREATE_STAGE)
-        conn.commit()
+        self.months: set[tuple[int, int]] = set()
 
-    def _ensure_partitions(self, batch: _Batch) -> None:
-        months = {v.time.replace(day=1, hour=0, minute=0, second=0, microsecond=0) for v in batch.firsts.values()}
+    def _ensure_partitions(self, months: set[tuple[int, int]]) -> None:
         missing = months - self.months
-        for month in sorted(missing):
-            self.conn.execute(_ENSURE_PARTITION, {"month": month})
+        for year, month in sorted(missing):
+            self.conn.execute(_ENSURE_PARTITION, {"month": datetime(year, month, 1, tzinfo=UTC)})
         if missing:
-            self.conn.commit()
+            self.conn.commit()  # DDL in its own short transaction, not held for the batch
             self.months |= missing
 
+    def _copy(self, statement: sql.Composed, payload: bytes) -> None:
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(statement) as copy:
+            copy.write(payload)
+
+    def _store_new(self, batch_id: int, firsts: dict[tuple[str, str], Valid]) -> dict[tuple[str, str], int]:
+        """COPY the new keys and events; returns the keys that were stored already."""
+        stored: dict[tuple[str, str], int] = {}
+        new = _sorted(firsts.values())
+        for _attempt in range(MAX_KEY_RACES):
+            try:
+                with self.conn.begin_nested():
+                    self._copy(_COPY_KEYS, rows_with_trailing_column([v.key_line for v in new], batch_id))
+                break
+            except UniqueViolation:
+                keys = list(firsts)
+                rows = self.conn.execute(
+                    sql_text("ingest/existing_keys"),
+                    {"sources": [k[0] for k in keys], "ids": [k[1] for k in keys]},
+                )
+                stored = {(r.source, r.id): r.content_hash for r in rows}
+                new = _sorted(v for key, v in firsts.items() if key not in stored)
+        else:
+            raise RuntimeError(f"batch {batch_id}: keys kept colliding with concurrent ingests; run again")
+        if new:
+            self._copy(_COPY_EVENTS, rows_with_trailing_column([v.event_line for v in new], batch_id))
+        return stored
+
     def write(self, batch: _Batch) -> IngestCounts:
-        self._ensure_partitions(batch)
+        self._ensure_partitions(batch.months)
         conn = self.conn
         with conn.begin():
             batch_id = conn.execute(_NEXT_BATCH).scalar_one()
             firsts = batch.firsts
-            if firsts:
-                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                copy_rows(
-                    cursor,
-                    "ingest_stage",
-                    STAGE_COLUMNS,
-                    (
-                        (v.record_no, v.source, v.id, v.type, v.time, v.subject, v.data, v.attrs, v.content_hash)
-                        for v in firsts.values()
-                    ),
-                )
-            accepted = conn.execute(sql_text("ingest/store_new"), {"batch_id": batch_id}).rowcount if firsts else 0
-            stored: dict[tuple[str, str], int] = {}
-            if accepted < len(firsts) or batch.repeats:
-                rows = conn.execute(sql_text("ingest/existing_keys"), {"batch_id": batch_id})
-                stored = {(r.source, r.id): r.content_hash for r in rows}
-            if accepted != len(firsts) - len(stored):
-                raise RuntimeError(f"ingest bookkeeping mismatch in batch {batch_id}: {accepted=} {len(stored)=}")
+            stored = self._store_new(batch_id, firsts) if firsts else {}
 
             duplicate = 0
             conflicts: list[Valid] = []
@@ -153,9 +190,10 @@ class _Writer:
             quarantine += [self._quarantine_row(batch_id, batch, c, "conflict") for c in conflicts]
             if quarantine:
                 conn.execute(sql_text("ingest/quarantine_insert"), quarantine)
+            self._record_sources(batch, stored)
             counts = IngestCounts(
                 received=batch.received,
-                accepted=accepted,
+                accepted=len(firsts) - len(stored),
                 duplicate=duplicate,
                 conflict=len(conflicts),
                 quarantined=len(quarantine),
@@ -176,8 +214,39 @@ class _Writer:
             )
         return counts
 
-    def _quarantine_row(self, batch_id: int, batch: _Batch, item: Valid | Invalid, code: str) -> dict[str, Any]:
+    def _record_sources(self, batch: _Batch, stored: dict[tuple[str, str], int]) -> None:
+        """Per source: last heard from now, the latest business time, received and accepted."""
+        activity: dict[str, list[Any]] = {}
+        for (source, _id), v in batch.firsts.items():
+            entry = activity.get(source)
+            if entry is None:
+                activity[source] = [v.time, 1, 0]
+            else:
+                entry[1] += 1
+                if v.time > entry[0]:
+                    entry[0] = v.time
+        for v in batch.repeats:
+            entry = activity[v.source]
+            entry[1] += 1
+            entry[0] = max(entry[0], v.time)
+        accepted_by_source = itertools.groupby(sorted(k[0] for k in batch.firsts if k not in stored))
+        for source, group in accepted_by_source:
+            activity[source][2] = sum(1 for _ in group)
+        if activity:
+            self.conn.execute(
+                sql_text("ingest/source_activity"),
+                [
+                    {"source": s, "last_event_time": t, "received": r, "accepted": a}
+                    for s, (t, r, a) in sorted(activity.items())
+                ],
+            )
+
+    def _quarantine_row(
+        self, batch_id: int, batch: _Batch, item: Valid | Invalid, code: str
+    ) -> dict[str, Any]:
         raw = batch.raws[item.record_no]
+        source: str | None
+        event_id: str | None
         if isinstance(item, Valid):
             source, event_id = item.source, item.id
             reason = f"conflict: ({item.source!r}, {item.id!r}) was stored before with different content"
@@ -213,7 +282,10 @@ def ingest_records(
     """
     size = batch_size or load_settings().ingest_batch_size
     total = IngestCounts()
-    with engine.connect() as conn, ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest") as pool:
+    with (
+        engine.connect() as conn,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest") as pool,
+    ):
         writer = _Writer(conn, run)
         pending: Future[IngestCounts] | None = None
         for chunk in _chunks(records, size):

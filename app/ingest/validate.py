@@ -1,9 +1,10 @@
-"""Raw record -> a row ready to stage, or a readable reason it cannot be stored.
+"""Raw record -> a valid event with its COPY lines ready, or a readable reason it is not.
 
-Validation is the pydantic models of `app.events`; what is stored is the event as sent
-(unknown fields kept) with its timestamps rewritten in UTC, as EVENTS.md says. The content
-hash is taken over that canonical form with sorted keys, so key order, white space and
-the offset a timestamp is written in do not make two copies of an event differ.
+Validation is the compiled validator of `app.events.validator` (the models of
+`app.events.models`). What is stored is the event as sent, unknown fields kept, with its
+timestamps in UTC (EVENTS.md: "Timestamps are stored in UTC"). The content hash is taken
+over that canonical form with sorted keys, so key order, white space and the offset a
+timestamp is written in do not make two copies of one event differ.
 """
 
 from __future__ import annotations
@@ -17,24 +18,35 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from app.events.models import EVENT_TYPES, TIMESTAMP_FIELDS, envelope_model
+from app.events.models import TIMESTAMP_FIELDS
+from app.events.validator import EVENT_VALIDATOR
+from app.ingest import copytext
 
+# specversion is always "1.0"; the others have columns of their own; the rest go to attrs
 CORE_ATTRIBUTES = frozenset({"specversion", "id", "source", "type", "time", "subject", "data"})
 MAX_REASON = 500
 _NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # an escaped NUL, not an escaped backslash + "u0000"
+_SORTED = orjson.OPT_SORT_KEYS
+
+# batch_id comes last in both: see copytext.rows_with_trailing_column
+EVENT_COLUMNS = (
+    "source", "id", "type", "time", "subject", "data", "attrs", "record_no",
+    "order_id", "location_id", "sku", "interface", "batch_id",
+)  # fmt: skip
+KEY_COLUMNS = ("source", "id", "time", "content_hash", "batch_id")
 
 
 @dataclass(slots=True)
 class Valid:
+    """A valid event, with its COPY lines ready (each lacking the trailing batch_id)."""
+
     record_no: int
     source: str
     id: str
-    type: str
-    time: datetime
-    subject: str | None
-    data: str  # JSON text
-    attrs: str | None  # JSON text of the other envelope attributes
+    time: datetime  # UTC
     content_hash: int
+    event_line: str  # EVENT_COLUMNS
+    key_line: str  # KEY_COLUMNS
 
 
 @dataclass(slots=True)
@@ -49,25 +61,6 @@ def content_hash(canonical: bytes) -> int:
     return int.from_bytes(blake2b(canonical, digest_size=8).digest(), "big", signed=True)
 
 
-def _utc_text(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors(include_url=False)[:3]:
-        loc = ".".join(str(p) for p in error["loc"])
-        message = error["msg"]
-        if error["type"] == "missing":
-            parts.append(f"missing field {loc}")
-        elif error["type"] == "literal_error":
-            parts.append(f"{loc}: {message.replace('Input should be', 'must be')}, got {error['input']!r}")
-        else:
-            parts.append(f"{loc}: {message}")
-    more = exc.error_count() - len(parts)
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -75,50 +68,81 @@ def _text(value: Any) -> str | None:
 def validate(record_no: int, raw: bytes) -> Valid | Invalid:
     """Validate one raw record against the contract."""
     try:
-        event = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return Invalid(record_no, f"not valid JSON: {exc}")
-    if not isinstance(event, dict):
-        kind = type(event).__name__.replace("dict", "object").replace("list", "array")
-        return Invalid(record_no, f"an event must be a JSON object, got {kind}")
-    source, event_id = _text(event.get("source")), _text(event.get("id"))
-    event_type = event.get("type")
-    if event_type not in EVENT_TYPES:
-        if event_type is None:
-            reason = "missing field type"
-        else:
-            reason = f"unknown type {event_type!r} (see contracts/EVENTS.md for the list)"
-        return Invalid(record_no, reason, source, event_id)
-    try:
-        model = envelope_model(event_type).model_validate(event)
+        event = EVENT_VALIDATOR.validate_json(raw)
     except ValidationError as exc:
-        return Invalid(record_no, _describe(exc)[:MAX_REASON], source, event_id)
-
-    data = event["data"]
+        return _invalid(record_no, raw, exc)
+    event_type: str = event["type"]
+    source: str = event["source"]
+    event_id: str = event["id"]
+    subject: str | None = event.get("subject")
+    data: dict[str, Any] = event["data"]
     for field in TIMESTAMP_FIELDS.get(event_type, ()):
-        value = getattr(model.data, field, None)
+        value = data.get(field)
         if value is not None:
-            data[field] = _utc_text(value)
-    time_text = _utc_text(model.time)
-    attrs = {k: v for k, v in event.items() if k not in CORE_ATTRIBUTES}
-    attrs.pop("specversion", None)
-    canonical = orjson.dumps(
-        [event_type, time_text, model.subject, data, attrs], option=orjson.OPT_SORT_KEYS
-    )
-    if _NUL.search(canonical) or "\x00" in model.source or "\x00" in model.id:
-        return Invalid(record_no, "holds a NUL character (\\u0000), which cannot be stored", source, event_id)
+            data[field] = value.astimezone(UTC)
+    extra = event.keys() - CORE_ATTRIBUTES
+    attrs = {k: event[k] for k in extra} if extra else None
+    utc = event["time"].astimezone(UTC)
+    time_text = utc.isoformat()  # one text per instant, whatever offset it was written in
+    canonical = orjson.dumps([event_type, time_text, subject, data, attrs], option=_SORTED)
+    if b"\\u0000" in canonical and _NUL.search(canonical) or "\x00" in source or "\x00" in event_id:
+        reason = "holds a NUL character (\\u0000), which PostgreSQL cannot store"
+        return Invalid(record_no, reason, source, event_id)
+    hash_ = content_hash(canonical)
+    get = data.get  # extracted keys are strings only: an extra field may hold anything
+    location = get("location_id") or get("node_id") or get("to_node") or get("to_location")
     data_text = orjson.dumps(data).decode()
-    return Valid(
-        record_no=record_no,
-        source=model.source,
-        id=model.id,
-        type=event_type,
-        time=model.time.astimezone(UTC),
-        subject=model.subject,
-        data=data_text,
-        attrs=orjson.dumps(attrs).decode() if attrs else None,
-        content_hash=content_hash(canonical),
-    )
+    attrs_text = orjson.dumps(attrs).decode() if attrs else None
+    fields = (
+        source, event_id, event_type, time_text, subject, data_text, attrs_text, str(record_no),
+        _text(get("order_id")), _text(location), _text(get("sku")), _text(get("interface")),
+    )  # fmt: skip
+    event_line = copytext.line(fields)
+    key_line = f"{copytext.text(source)}\t{copytext.text(event_id)}\t{time_text}\t{hash_}"
+    return Valid(record_no, source, event_id, utc, hash_, event_line, key_line)
+
+
+def _invalid(record_no: int, raw: bytes, exc: ValidationError) -> Invalid:
+    """A readable reason, and the event's source and id when they can be read."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    source = event_id = None
+    if first["type"] == "json_invalid":
+        return Invalid(record_no, f"not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}")
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict):
+        source, event_id = _text(parsed.get("source")), _text(parsed.get("id"))
+    if first["type"] == "dict_type" and not first["loc"]:
+        kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+        kind = kinds.get(type(parsed), "a number")
+        reason = f"an event must be a JSON object, got {kind}"
+    elif first["type"] == "union_tag_not_found":
+        reason = "missing field type"
+    elif first["type"] == "union_tag_invalid":
+        event_type = parsed.get("type") if isinstance(parsed, dict) else None
+        reason = f"unknown type {event_type!r} (see contracts/EVENTS.md for the list)"
+    else:
+        reason = _describe(errors, exc.error_count())
+    return Invalid(record_no, reason[:MAX_REASON], source, event_id)
+
+
+def _describe(errors: list[Any], total: int) -> str:
+    parts = []
+    for error in errors[:3]:
+        loc = ".".join(str(p) for p in error["loc"][1:])  # loc[0] is the event type (the tag)
+        message = error["msg"]
+        if error["type"] == "missing":
+            parts.append(f"missing field {loc}")
+        elif error["type"] == "literal_error":
+            allowed = message.replace("Input should be", "must be")
+            parts.append(f"{loc}: {allowed}, got {error['input']!r}")
+        else:
+            parts.append(f"{loc}: {message}")
+    more = total - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
 def raw_text(raw: bytes) -> str:

@@ -1,5 +1,5 @@
--- Staged events whose key was already stored by another batch, with the stored fingerprint.
+-- Which of these (source, id) keys are stored already, with their content fingerprint.
 SELECT k.source, k.id, k.content_hash
-FROM ingest_stage AS s
-JOIN event_keys AS k ON k.source = s.source AND k.id = s.id
-WHERE k.batch_id <> :batch_id
+FROM event_keys AS k
+JOIN unnest(CAST(:sources AS text[]), CAST(:ids AS text[])) AS u(source, id)
+  ON k.source = u.source AND k.id = u.id
