@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", parents=[common], help="database, demo data and the Streamlit app, all in one"
     )
     demo.add_argument("--port", type=int, help="port of the app (default: $CTOWER_PORT, 8501)")
+    demo.add_argument("--address", default="127.0.0.1", help="address to serve on (0.0.0.0: every interface)")
     demo.add_argument(
         "--demo-events",
         type=int,

@@ -11,13 +11,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from app.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -103,6 +105,8 @@ def query_frame(
 
 
 def _frame(result: sa.CursorResult[Any]) -> pl.DataFrame:
+    import polars as pl  # imported on first use: the CLI and collectors do not need it
+
     columns = list(result.keys())
     rows = result.fetchall()
     return pl.DataFrame([tuple(r) for r in rows], schema=columns, orient="row", infer_schema_length=None)
