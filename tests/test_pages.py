@@ -1,0 +1,119 @@
+"""Smoke tests of every Streamlit page (AppTest), on an empty, a seeded and an
+unreachable database. The app finds the test database through DATABASE_URL, as it does
+in production.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import streamlit as st
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from app.ingest.reader import read_records
+from app.ingest.store import RunInfo, ingest_records
+from app.settings import load_settings
+
+ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+EMPTY_MESSAGE = "No events yet — load some with `ctower ingest FILE`"
+UNREACHABLE_URL = "postgresql://nobody@127.0.0.1:1/none"
+
+STORE = "STORE-0042"
+EVENTS = [
+    {"specversion": "1.0", "id": "oms-1", "source": "oms", "type": "retail.order.created",
+     "time": "2026-11-20T09:00:00+01:00", "subject": "ORD-1",
+     "data": {"order_id": "ORD-1", "channel": "web", "promised_by": "2026-11-22T18:00:00+01:00",
+              "lines": [{"sku": "SKU-00001", "qty": 2, "unit_price": 9.5}]}},
+    {"specversion": "1.0", "id": "oms-2", "source": "oms", "type": "retail.order.routed",
+     "time": "2026-11-20T09:01:00+01:00", "subject": "ORD-1",
+     "data": {"order_id": "ORD-1", "node_id": STORE}},
+    {"specversion": "1.0", "id": "erp-1", "source": "erp", "type": "retail.inventory.snapshot",
+     "time": "2026-11-20T06:00:00+00:00",
+     "data": {"system": "erp", "location_id": STORE, "sku": "SKU-00001", "on_hand": 14}},
+]  # fmt: skip
+NOT_JSON = b'{"specversion": "1.0", "id": "oms-3"'
+
+
+def jsonl(*lines: bytes) -> io.BytesIO:
+    return io.BytesIO(b"\n".join(lines) + b"\n")
+
+
+@pytest.fixture
+def app_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Point the app at a database URL, with no settings or Streamlit caches left over."""
+
+    def use(url: str) -> AppTest:
+        monkeypatch.setenv("DATABASE_URL", url)
+        load_settings.cache_clear()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        return AppTest.from_file(ENTRY, default_timeout=30)
+
+    yield use
+    load_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Engine:
+    """Three events, one of them sent twice, and a line that is not JSON."""
+    lines = [orjson.dumps(e) for e in EVENTS] + [orjson.dumps(EVENTS[0]), NOT_JSON]
+    counts = ingest_records(engine, read_records(jsonl(*lines)), RunInfo(origin="seed.jsonl"))
+    assert (counts.accepted, counts.duplicate, counts.quarantined) == (3, 1, 1)
+    return engine
+
+
+def tile(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_intake_page_on_an_empty_store_says_how_to_load_events(app_on, database_url):
+    at = app_on(database_url).run()
+
+    assert not at.exception
+    assert tile(at, "Events stored") == "0"
+    assert [i.value for i in at.info] == [EMPTY_MESSAGE]
+    assert not at.error
+
+
+def test_the_intake_page_shows_what_was_stored_and_quarantined(app_on, database_url, seeded):
+    at = app_on(database_url).run()
+
+    assert not at.exception
+    assert not at.error
+    assert tile(at, "Events stored") == "3"
+    assert tile(at, "Quarantined") == "1"
+    assert tile(at, "Ingest batches") == "1"
+    assert tile(at, "Sources") == "2"
+    assert not at.info  # no empty-state message
+    batches, quarantine = at.dataframe[1].value, at.dataframe[2].value
+    assert batches[["received", "accepted", "duplicate", "quarantined"]].values.tolist() == [[5, 3, 1, 1]]
+    assert quarantine["record_no"].tolist() == [5]
+    assert quarantine["raw"].tolist() == [NOT_JSON.decode()]
+
+
+def test_refresh_shows_events_stored_since_the_page_was_drawn(app_on, database_url, engine):
+    at = app_on(database_url).run()
+    assert tile(at, "Events stored") == "0"
+    ingest_records(engine, read_records(jsonl(orjson.dumps(EVENTS[1]))), RunInfo(origin="late"))
+
+    at.button(key="intake_refresh").click().run()
+
+    assert not at.exception
+    assert tile(at, "Events stored") == "1"
+
+
+def test_an_unreachable_database_is_explained_not_raised(app_on):
+    at = app_on(UNREACHABLE_URL).run()
+
+    assert not at.exception
+    [error] = at.error
+    assert "database is unreachable" in error.value
+    assert "127.0.0.1" in error.value
+    assert "DATABASE_URL" in error.value
