@@ -18,21 +18,9 @@ SOURCE_ROWS = 50
 RAW_CHARS = 120
 EMPTY_MESSAGE = "No events yet — load some with `ctower ingest FILE`"
 TILES = (  # (column of ui/intake_totals, label, help)
-    (
-        "events",
-        "Events stored",
-        "Distinct events accepted into the store (duplicates stored once).",
-    ),
-    (
-        "quarantined",
-        "Quarantined",
-        "Records not stored: invalid, or a conflicting copy of an event.",
-    ),
-    (
-        "batches",
-        "Ingest batches",
-        "Ingest transactions recorded, by `ctower ingest` or a collector.",
-    ),
+    ("events", "Events stored", "Distinct events accepted into the store (duplicates stored once)."),
+    ("quarantined", "Quarantined", "Records not stored: invalid, or a conflicting copy of an event."),
+    ("batches", "Ingest batches", "Ingest transactions recorded, by `ctower ingest` or a collector."),
     ("sources", "Sources", "Distinct event sources that have sent at least one valid event."),
 )
 
