@@ -76,13 +76,19 @@ def validate(record_no: int, raw: bytes) -> Valid | Invalid:
     event_id: str = event["id"]
     subject: str | None = event.get("subject")
     data: dict[str, Any] = event["data"]
-    for field in TIMESTAMP_FIELDS.get(event_type, ()):
-        value = data.get(field)
-        if value is not None:
-            data[field] = value.astimezone(UTC)
+    try:
+        for field in TIMESTAMP_FIELDS.get(event_type, ()):
+            value = data.get(field)
+            if value is not None:
+                data[field] = value.astimezone(UTC)
+        field = "time"
+        utc = event["time"].astimezone(UTC)
+    except OverflowError:
+        where = field if field == "time" else f"data.{field}"
+        reason = f"{where}: outside the years 0001-9999 once converted to UTC"
+        return Invalid(record_no, reason, source, event_id)
     extra = event.keys() - CORE_ATTRIBUTES
     attrs = {k: event[k] for k in extra} if extra else None
-    utc = event["time"].astimezone(UTC)
     time_text = utc.isoformat()  # one text per instant, whatever offset it was written in
     canonical = orjson.dumps([event_type, time_text, subject, data, attrs], option=_SORTED)
     if b"\\u0000" in canonical and _NUL.search(canonical) or "\x00" in source or "\x00" in event_id:
