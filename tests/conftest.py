@@ -94,8 +94,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 def ctower(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     """Run the real `ctower` CLI in a subprocess against this test's database."""
 
-    def run(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, input: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         full_env = {**os.environ, "DATABASE_URL": database_url, "CTOWER_DATA_DIR": str(tmp_path / "data")}
         full_env.update(env or {})
         return subprocess.run(
@@ -114,6 +115,7 @@ def ctower(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 # --- named characters and helpers ---------------------------------------------------------
 # The characters themselves live in tests/builders.py (importable by the test modules);
 # the fixtures below hand them and the database helpers to tests that ask by name.
+
 
 @pytest.fixture
 def store() -> str:
@@ -143,8 +145,9 @@ def empty_database_url(pg_server: str) -> str:
 def ingest(engine: Engine):  # type: ignore[no-untyped-def]
     """Ingest bytes (JSON Lines or a JSON array) into this test's store; returns the counts."""
 
-    def run(payload: bytes, *, batch_size: int = 1000, origin: str = "test.jsonl",
-            source_label: str | None = None) -> IngestCounts:
+    def run(
+        payload: bytes, *, batch_size: int = 1000, origin: str = "test.jsonl", source_label: str | None = None
+    ) -> IngestCounts:
         return ingest_records(
             engine,
             read_records(io.BytesIO(payload)),
