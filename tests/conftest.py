@@ -43,7 +43,7 @@ def pg_server() -> Iterator[str]:
     try:
         yield url
     finally:
-        embedded.stop(data_dir)
+        embedded.stop(data_dir, immediate=True)  # throw-away data: no shutdown checkpoint
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -7,7 +7,10 @@ It listens on a unix socket inside the data folder only (no TCP port).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import warnings
 from pathlib import Path
 from typing import Any
@@ -53,10 +56,22 @@ def is_running(data_dir: Path) -> bool:
         return False
 
 
-def stop(data_dir: Path) -> bool:
-    """Stop the server; True when one was running."""
+def stop(data_dir: Path, *, immediate: bool = False) -> bool:
+    """Stop the server; True when one was running.
+
+    `immediate` skips the shutdown checkpoint (PostgreSQL's SIGQUIT): for throw-away
+    data such as a test session's; the data is recovered from the WAL on the next start.
+    """
     if not is_running(data_dir):
         return False
+    if immediate:
+        import psutil
+
+        pid = int((_pgdata(data_dir) / "postmaster.pid").read_text().splitlines()[0])
+        os.kill(pid, signal.SIGQUIT)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(pid).wait(timeout=30)
+        return True
     server = _server(data_dir, start=True)  # attaches to the running server
     server.stop()
     return True
