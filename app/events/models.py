@@ -15,6 +15,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AllowInfNan,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -34,7 +35,7 @@ def _rfc3339_string(value: Any) -> Any:
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_string)]
 Quantity = Annotated[int, Strict(), Field(ge=1)]
 SignedInt = Annotated[int, Strict()]
-Number = Annotated[float, Strict()]
+Number = Annotated[float, Strict(), AllowInfNan(False)]  # NaN and 1e400 are not numbers
 Key = Annotated[str, Strict(), Field(min_length=1)]
 Text = Annotated[str, Strict()]
 
@@ -201,7 +202,7 @@ class IntegrationCall(Data):
     source_system: Key
     target_system: Key
     status: Literal["ok", "error", "timeout"]
-    latency_ms: Annotated[float, Strict(), Field(ge=0)]
+    latency_ms: Annotated[Number, Field(ge=0)]
     http_status: SignedInt | None = None
     error_code: Text | None = None
     correlation_id: Text | None = None

@@ -20,15 +20,15 @@ def text(value: str | None) -> str:
     return value
 
 
-def plain(line: str) -> bool:
-    """True when nothing in an assembled line needs escaping (the common case)."""
-    return "\\" not in line and "\n" not in line and "\r" not in line
-
-
 def line(values: tuple[str | None, ...]) -> str:
-    """One COPY line (no trailing LF); fast when no value needs escaping."""
-    joined = "\t".join(NULL if v is None else v for v in values)
-    if plain(joined) and joined.count("\t") == len(values) - 1:
+    """One COPY line (no trailing LF); fast when no value needs escaping (the usual case)."""
+    joined = "\t".join([NULL if v is None else v for v in values])
+    if (
+        joined.count("\\") == values.count(None)  # the only backslashes are the NULL markers
+        and joined.count("\t") == len(values) - 1
+        and "\n" not in joined
+        and "\r" not in joined
+    ):
         return joined
     return "\t".join(map(text, values))
 

@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import blake2b
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from pydantic import ValidationError
 
-from app.events.models import TIMESTAMP_FIELDS
+from app.events.models import EVENT_TYPES, TIMESTAMP_FIELDS
 from app.events.validator import EVENT_VALIDATOR
 from app.ingest import copytext
 
@@ -28,6 +28,21 @@ MAX_REASON = 500
 _NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # an escaped NUL, not an escaped backslash + "u0000"
 _SORTED = orjson.OPT_SORT_KEYS
 
+# extracted columns of `events`: the first of these `data` fields that the type declares
+_EXTRACTED = {
+    "order_id": ("order_id",),
+    "location_id": ("location_id", "node_id", "to_node", "to_location"),
+    "sku": ("sku",),
+    "interface": ("interface",),
+}
+_NONE = "\x00"  # never a key of `data` (a NUL anywhere is refused)
+EXTRACT: dict[str, tuple[str, ...]] = {
+    event_type: tuple(
+        next((f for f in candidates if f in model.model_fields), _NONE) for candidates in _EXTRACTED.values()
+    )
+    for event_type, model in EVENT_TYPES.items()
+}
+
 # batch_id comes last in both: see copytext.rows_with_trailing_column
 EVENT_COLUMNS = (
     "source", "id", "type", "time", "subject", "data", "attrs", "record_no",
@@ -36,9 +51,11 @@ EVENT_COLUMNS = (
 KEY_COLUMNS = ("source", "id", "time", "content_hash", "batch_id")
 
 
-@dataclass(slots=True)
-class Valid:
-    """A valid event, with its COPY lines ready (each lacking the trailing batch_id)."""
+class Valid(NamedTuple):
+    """A valid event, with its COPY lines ready (each lacking the trailing batch_id).
+
+    A tuple, so that batches pickle cheaply between processes.
+    """
 
     record_no: int
     source: str
@@ -87,24 +104,39 @@ def validate(record_no: int, raw: bytes) -> Valid | Invalid:
         where = field if field == "time" else f"data.{field}"
         reason = f"{where}: outside the years 0001-9999 once converted to UTC"
         return Invalid(record_no, reason, source, event_id)
-    extra = event.keys() - CORE_ATTRIBUTES
-    attrs = {k: event[k] for k in extra} if extra else None
-    time_text = utc.isoformat()  # one text per instant, whatever offset it was written in
-    canonical = orjson.dumps([event_type, time_text, subject, data, attrs], option=_SORTED)
-    if b"\\u0000" in canonical and _NUL.search(canonical) or "\x00" in source or "\x00" in event_id:
+    # extra attributes exist when there are more keys than the core ones present
+    attrs = None
+    if len(event) > 6 + ("subject" in event):  # 6 required: specversion id source type time data
+        attrs = {k: event[k] for k in event.keys() - CORE_ATTRIBUTES}
+    time_json = orjson.dumps(utc)  # b'"2026-11-20T13:03:11+00:00"': one text per instant
+    try:
+        data_json = orjson.dumps(data, option=_SORTED)  # stored sorted: jsonb keeps no order anyway
+        attrs_json = orjson.dumps(attrs, option=_SORTED) if attrs else b"null"
+    except orjson.JSONEncodeError as exc:  # e.g. an integer beyond 64 bits in an extra field
+        return Invalid(record_no, f"cannot be stored: {exc}", source, event_id)
+    if (
+        (b"\\u0000" in data_json or b"\\u0000" in attrs_json)
+        and (_NUL.search(data_json) or _NUL.search(attrs_json))
+        or "\x00" in source
+        or "\x00" in event_id
+        or (subject is not None and "\x00" in subject)
+    ):
         reason = "holds a NUL character (\\u0000), which PostgreSQL cannot store"
         return Invalid(record_no, reason, source, event_id)
-    hash_ = content_hash(canonical)
-    get = data.get  # extracted keys are strings only: an extra field may hold anything
-    location = get("location_id") or get("node_id") or get("to_node") or get("to_location")
-    data_text = orjson.dumps(data).decode()
-    attrs_text = orjson.dumps(attrs).decode() if attrs else None
+    # the canonical content: type, instant, subject, data and attributes ("\x00": no subject)
+    head = f"{event_type}\x1e{subject if subject is not None else chr(0)}\x1e".encode()
+    hash_ = content_hash(b"\x1e".join((head, time_json, data_json, attrs_json)))
+    time_text = time_json[1:-1].decode()
+    order_key, location_key, sku_key, interface_key = EXTRACT[event_type]
+    get = data.get  # declared fields only: validated, so a str or None
     fields = (
-        source, event_id, event_type, time_text, subject, data_text, attrs_text, str(record_no),
-        _text(get("order_id")), _text(location), _text(get("sku")), _text(get("interface")),
+        source, event_id, event_type, time_text, subject, data_json.decode(),
+        attrs_json.decode() if attrs else None, str(record_no),
+        get(order_key), get(location_key), get(sku_key), get(interface_key),
     )  # fmt: skip
     event_line = copytext.line(fields)
-    key_line = f"{copytext.text(source)}\t{copytext.text(event_id)}\t{time_text}\t{hash_}"
+    end_of_id = event_line.index("\t", event_line.index("\t") + 1)  # source and id, escaped
+    key_line = f"{event_line[:end_of_id]}\t{time_text}\t{hash_}"
     return Valid(record_no, source, event_id, utc, hash_, event_line, key_line)
 
 

@@ -96,7 +96,7 @@ CREATE TABLE source_activity (
     source            text COLLATE "C" PRIMARY KEY,
     first_received_at timestamptz NOT NULL,
     last_received_at  timestamptz NOT NULL,  -- any valid event, duplicates included: it is alive
-    last_event_time   timestamptz NOT NULL,  -- latest business time seen
+    last_event_time   timestamptz,           -- latest business time of its stored events
     received          bigint      NOT NULL,  -- valid events received (accepted + duplicate + conflict)
     accepted          bigint      NOT NULL
 );
