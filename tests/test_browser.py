@@ -34,7 +34,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT = REPO / "docs" / "screenshots" / "intake.png"
+# Each run leaves its screenshot in tests/artifacts/ (git-ignored) for a look; with
+# CTOWER_UPDATE_SCREENSHOTS=1 it refreshes the one in the README instead.
+SCREENSHOT = (
+    REPO / "docs" / "screenshots" / "intake.png"
+    if os.environ.get("CTOWER_UPDATE_SCREENSHOTS") == "1"
+    else REPO / "tests" / "artifacts" / "intake.png"
+)
 VIEWPORT = {"width": 1600, "height": 1800}  # tall: Streamlit scrolls an inner container
 STARTUP_SECONDS = 30
 
