@@ -31,6 +31,6 @@ class IngestCounts:
 
     def summary(self) -> str:
         return (
-            f"received {self.received}, accepted {self.accepted}, duplicate {self.duplicate}, "
-            f"quarantined {self.quarantined} (of which conflict {self.conflict})"
+            f"received {self.received:,}, accepted {self.accepted:,}, duplicate {self.duplicate:,}, "
+            f"quarantined {self.quarantined:,} (of which conflict {self.conflict:,})"
         )
