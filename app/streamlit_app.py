@@ -11,11 +11,17 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.settings import load_settings
 from app.ui.errors import DATABASE_ERRORS, explain
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 
 st.set_page_config(page_title="Control Tower", layout="wide")
+
+# Root-level keys of .streamlit/secrets.toml (say DATABASE_URL) become environment
+# variables once the secrets are loaded: load them before anything reads the settings.
+if st.secrets.load_if_toml_exists():
+    load_settings.cache_clear()
 
 page = st.navigation(
     [

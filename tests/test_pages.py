@@ -117,3 +117,28 @@ def test_an_unreachable_database_is_explained_not_raised(app_on):
     assert "database is unreachable" in error.value
     assert "127.0.0.1" in error.value
     assert "DATABASE_URL" in error.value
+
+
+def test_a_database_url_in_the_secrets_file_is_used_without_an_environment_variable(
+    database_url, seeded, tmp_path
+):
+    """An installer may keep DATABASE_URL in .streamlit/secrets.toml instead of the environment."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(f'DATABASE_URL = "{database_url}"\n')
+    script = (
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(ENTRY)!r}, default_timeout=30).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(next(m.value for m in at.metric if m.label == 'Events stored'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["CTOWER_DATA_DIR"] = str(tmp_path / "no-embedded-server-here")
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "3"
