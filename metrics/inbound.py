@@ -1,0 +1,21 @@
+"""Inbound (contracts/METRICS.md, "Inbound and returns"). SQL in sql/metrics/inbound_*.sql.
+
+A shipment's receipt is its first `retail.shipment.received`; when several ASNs of the
+shipment precede it, the latest one (a revision) is the one the receipt is judged against.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from app.db.engine import sql_text
+from metrics.params import Policies, Window
+
+
+def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+    """asn_late: shipments received in the window without an ASN before, or late against it."""
+    params = {**window.params(), "asn_late_hours": policies.asn_late_hours}
+    row = conn.execute(sql_text("metrics/inbound_summary"), params).one()
+    return {"asn_late": int(row.asn_late)}

@@ -1,0 +1,91 @@
+"""Inventory variance (contracts/METRICS.md, "Inventory variance").
+
+A picture at `as_of`: the window does not apply. A position is (system, location_id, sku)
+with the quantity of its latest snapshot at or before `as_of` plus the same system's later
+adjustments up to `as_of`; the reference system's positions are compared with every other
+system's at the same location and sku. The SQL is in `sql/metrics/inventory_*.sql`.
+
+Decisions where METRICS.md leaves room (also written in the SQL):
+- Ties on time (two snapshots, or two product upserts, at the same instant): the later
+  arrival (`seq`) wins. An adjustment at exactly the snapshot's time is not added (the
+  contract's `snapshot time < time`).
+- Stale is strict: `as_of - snapshot time > stale_hours`; a snapshot exactly `stale_hours`
+  old is not stale.
+- Tolerances are compared in exact decimals (so 5% of 100 is exactly 5).
+- Breakdowns group pairs only (negative and stale positions are summary figures); by
+  system means the pair's other system; an sku with no known category has category null.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy.engine import Connection
+
+from app.db.engine import query_frame, sql_text
+from metrics.params import Policies, Window
+
+if TYPE_CHECKING:
+    import polars as pl
+
+SUMMARY_KEYS = (
+    "pairs_compared",
+    "out_of_tolerance",
+    "variance_units",
+    "variance_value",
+    "negative_positions",
+    "stale_positions",
+)
+Dimension = Literal["location", "system", "category"]
+_KEY_COLUMN: dict[str, str] = {"location": "location_id", "system": "system", "category": "category"}
+
+
+def _params(window: Window, policies: Policies) -> dict[str, Any]:
+    return {
+        "as_of": window.as_of,
+        "reference_system": policies.reference_system,
+        "abs_tolerance_units": policies.abs_tolerance_units,
+        "pct_tolerance": policies.pct_tolerance,
+        "stale_hours": policies.stale_hours,
+    }
+
+
+def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+    """The six summary figures of the `inventory` key of `ctower metrics --json`."""
+    row = conn.execute(sql_text("metrics/inventory_summary"), _params(window, policies)).mappings().one()
+    out: dict[str, Any] = {key: int(row[key]) for key in SUMMARY_KEYS if key != "variance_value"}
+    out["variance_value"] = float(row["variance_value"])
+    return {key: out[key] for key in SUMMARY_KEYS}
+
+
+def breakdown(conn: Connection, window: Window, policies: Policies, dimension: Dimension) -> pl.DataFrame:
+    """Pair figures per location, per (other) system or per sku category, one row per key."""
+    import polars as pl
+
+    if dimension not in _KEY_COLUMN:
+        raise ValueError(f"dimension must be one of {sorted(_KEY_COLUMN)}, not {dimension!r}")
+    frame = query_frame(conn, "metrics/inventory_breakdown", dimension=dimension, **_params(window, policies))
+    return frame.cast(
+        {
+            "key": pl.Utf8,
+            "pairs_compared": pl.Int64,
+            "out_of_tolerance": pl.Int64,
+            "variance_units": pl.Int64,
+            "variance_value": pl.Float64,
+        }
+    ).rename({"key": _KEY_COLUMN[dimension]})
+
+
+def by_location(conn: Connection, window: Window, policies: Policies) -> pl.DataFrame:
+    """Columns location_id, pairs_compared, out_of_tolerance, variance_units, variance_value."""
+    return breakdown(conn, window, policies, "location")
+
+
+def by_system(conn: Connection, window: Window, policies: Policies) -> pl.DataFrame:
+    """Columns system (the non-reference system of each pair) and the pair figures."""
+    return breakdown(conn, window, policies, "system")
+
+
+def by_category(conn: Connection, window: Window, policies: Policies) -> pl.DataFrame:
+    """Columns category (null when the sku's category is unknown) and the pair figures."""
+    return breakdown(conn, window, policies, "category")

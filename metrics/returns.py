@@ -1,0 +1,40 @@
+"""Returns (contracts/METRICS.md, "Inbound and returns"). SQL in sql/metrics/returns_*.sql.
+
+A return's receipt and restock are its first `retail.return.received` and first
+`retail.return.restocked` with time <= as_of.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from app.db.engine import sql_text
+from metrics.params import Policies, Window
+
+
+def _params(window: Window, policies: Policies) -> dict[str, Any]:
+    return {**window.params(), "return_to_stock_hours": policies.return_to_stock_hours}
+
+
+def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+    """returns, restocked, slow_returns of the returns received in the window."""
+    row = conn.execute(sql_text("metrics/returns_summary"), _params(window, policies)).one()
+    return {
+        "returns": int(row.returns),
+        "restocked": int(row.restocked),
+        "slow_returns": int(row.slow_returns),
+    }
+
+
+def lag_hours(conn: Connection, window: Window, policies: Policies) -> dict[str, float | None]:
+    """Return-to-stock lag in hours, p50 and p90, over restocked returns of the window.
+
+    Both are None when no return of the window is restocked by as_of.
+    """
+    row = conn.execute(sql_text("metrics/returns_lag"), window.params()).one()
+    return {
+        "p50_hours": None if row.p50_hours is None else float(row.p50_hours),
+        "p90_hours": None if row.p90_hours is None else float(row.p90_hours),
+    }

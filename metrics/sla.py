@@ -1,0 +1,61 @@
+"""SLA (delivery promise) figures of contracts/METRICS.md, section "SLA".
+
+An order is in the window when its `created_at` (its earliest `retail.order.created`
+with `time <= as_of`) is in `[since, until)`; only events with `time <= as_of` count.
+
+- `orders`: orders in the window not cancelled at `as_of`.
+- `delivered`, `cancelled`: orders in the window with a `retail.order.delivered`
+  (resp. `retail.order.cancelled`) event by `as_of`. Both count every order in the
+  window, so an order delivered and then cancelled counts in both.
+- `breached`: of `orders`, delivered after `promised_by` (the earliest delivered
+  event is the delivery), or not delivered and `as_of > promised_by`.
+- `at_risk`: of `orders`, not delivered, not breached, not shipped, and
+  `promised_by - as_of < at_risk_hours` (strict).
+
+SQL: sql/metrics/sla_summary.sql, sla_by_channel.sql, sla_by_node.sql.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection
+
+from app.db.engine import query_frame, sql_text
+from metrics.params import Policies, Window
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+def _params(window: Window, policies: Policies) -> dict[str, Any]:
+    return {**window.params(), "at_risk_hours": policies.at_risk_hours}
+
+
+def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+    """{"orders", "delivered", "cancelled", "breached", "breach_rate", "at_risk"}."""
+    row = conn.execute(sql_text("metrics/sla_summary"), _params(window, policies)).one()
+    orders = int(row.orders)
+    breached = int(row.breached)
+    return {
+        "orders": orders,
+        "delivered": int(row.delivered),
+        "cancelled": int(row.cancelled),
+        "breached": breached,
+        "breach_rate": breached / orders if orders else 0.0,
+        "at_risk": int(row.at_risk),
+    }
+
+
+def by_channel(conn: Connection, window: Window, policies: Policies) -> pl.DataFrame:
+    """One row per channel of the created event: channel, orders, breached, breach_rate."""
+    return query_frame(conn, "metrics/sla_by_channel", **_params(window, policies))
+
+
+def by_node(conn: Connection, window: Window, policies: Policies) -> pl.DataFrame:
+    """One row per current node: node (null: never routed by `as_of`), orders, breached, breach_rate.
+
+    The current node is the node of the order's latest `routed` or `rerouted` event with
+    `time <= as_of` (ties broken by arrival order).
+    """
+    return query_frame(conn, "metrics/sla_by_node", **_params(window, policies))
