@@ -15,6 +15,7 @@ from typing import NoReturn
 import orjson
 
 from app import __version__
+from app.commands import UsageError
 from app.db.engine import DatabaseUnavailable
 from app.ingest.reader import InputError
 from app.settings import SettingsError
@@ -66,6 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("migrate", parents=[common], help="apply pending migrations")
     db_commands.add_parser("status", parents=[common], help="server, migrations and event counts")
 
+    metrics = commands.add_parser(
+        "metrics", parents=[common], help="the figures of contracts/METRICS.md for a window"
+    )
+    from app.commands.metrics import parse_instant
+
+    metrics.add_argument(
+        "--since", type=parse_instant, metavar="T", help="window start (default: until - 7 days)"
+    )
+    metrics.add_argument(
+        "--until", type=parse_instant, metavar="T", help="window end, exclusive (default: as-of)"
+    )
+    metrics.add_argument("--as-of", type=parse_instant, metavar="T", help="the instant (default: now)")
+    metrics.add_argument("--json", action="store_true", help="print one JSON object (METRICS.md shape)")
+
     demo = commands.add_parser(
         "demo", parents=[common], help="database, demo data and the Streamlit app, all in one"
     )
@@ -105,10 +120,16 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands.db import run_db
 
             return run_db(args)
+        if args.command == "metrics":
+            from app.commands.metrics import run_metrics
+
+            return run_metrics(args)
         if args.command == "demo":
             from app.commands.demo import run_demo
 
             return run_demo(args)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     except SettingsError as exc:
         return _fail(f"bad setting: {exc}", EXIT_USAGE)
     except DatabaseUnavailable as exc:
