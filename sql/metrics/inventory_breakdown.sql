@@ -6,47 +6,11 @@
 -- retail.product.upserted at or before :as_of; NULL when unknown). One row per key that
 -- has at least one pair, with that key's pair figures.
 --
--- The CTE chain is the one of inventory_summary.sql (see there; keep them in step: a test
--- checks that each breakdown adds up to the summary).
-WITH snapshots AS (
-    SELECT DISTINCT ON (e.data ->> 'system', e.location_id, e.sku)
-           e.data ->> 'system' AS system,
-           e.location_id,
-           e.sku,
-           e.time AS snapshot_time,
-           CAST(e.data ->> 'on_hand' AS numeric) AS on_hand
-    FROM events AS e
-    WHERE e.type = 'retail.inventory.snapshot'
-      AND e.time <= CAST(:as_of AS timestamptz)
-    ORDER BY e.data ->> 'system', e.location_id, e.sku, e.time DESC, e.seq DESC
-),
-positions AS (
-    SELECT s.system,
-           s.location_id,
-           s.sku,
-           s.snapshot_time,
-           s.on_hand + COALESCE(adj.deltas, 0) AS quantity
-    FROM snapshots AS s
-    LEFT JOIN LATERAL (
-        SELECT sum(CAST(a.data ->> 'delta' AS numeric)) AS deltas
-        FROM events AS a
-        WHERE a.type = 'retail.inventory.adjusted'
-          AND a.location_id = s.location_id
-          AND a.sku = s.sku
-          AND a.data ->> 'system' = s.system
-          AND a.time > s.snapshot_time
-          AND a.time <= CAST(:as_of AS timestamptz)
-    ) AS adj ON true
+WITH positions AS (  -- positions_at, products_at: sql/migrations/0004_metric_building_blocks.sql
+    SELECT * FROM positions_at(CAST(:as_of AS timestamptz))
 ),
 products AS (
-    SELECT DISTINCT ON (e.sku)
-           e.sku,
-           CAST(e.data ->> 'unit_cost' AS numeric) AS unit_cost,
-           e.data ->> 'category' AS category
-    FROM events AS e
-    WHERE e.type = 'retail.product.upserted'
-      AND e.time <= CAST(:as_of AS timestamptz)
-    ORDER BY e.sku, e.time DESC, e.seq DESC
+    SELECT * FROM products_at(CAST(:as_of AS timestamptz))
 ),
 pairs AS (
     SELECT o.location_id,

@@ -1,11 +1,9 @@
 -- Inventory variance, the summary figures (contracts/METRICS.md, "Inventory variance").
 -- A picture at :as_of; the window does not apply. One row.
 --
--- snapshots  the latest snapshot of each position (system, location_id, sku) at or before
---            :as_of (ties on time: the later arrival, seq). No snapshot, no position.
--- positions  on_hand of that snapshot + the deltas of the same system's adjustments for the
---            same location and sku with snapshot time < time <= :as_of. `reserved` is ignored.
--- products   each sku's latest retail.product.upserted at or before :as_of (unit_cost).
+-- positions  positions_at(:as_of): each (system, location_id, sku) with the on_hand of its
+--            latest snapshot + later adjustments up to :as_of (migration 0004 says how).
+-- products   products_at(:as_of): each sku's latest unit_cost and category.
 -- pairs      (location, sku, other system) where :reference_system and the other system both
 --            hold a position; diff = other - reference.
 -- judged     out of tolerance when |diff| > max(:abs_tolerance_units, :pct_tolerance * |reference|),
@@ -13,46 +11,11 @@
 --
 -- Stale: a position whose snapshot is strictly older than :stale_hours at :as_of
 -- (:as_of - snapshot time > :stale_hours hours; exactly :stale_hours old is not stale).
---
--- Keep the CTEs in step with inventory_breakdown.sql (a test checks the totals agree).
-WITH snapshots AS (
-    SELECT DISTINCT ON (e.data ->> 'system', e.location_id, e.sku)
-           e.data ->> 'system' AS system,
-           e.location_id,
-           e.sku,
-           e.time AS snapshot_time,
-           CAST(e.data ->> 'on_hand' AS numeric) AS on_hand
-    FROM events AS e
-    WHERE e.type = 'retail.inventory.snapshot'
-      AND e.time <= CAST(:as_of AS timestamptz)
-    ORDER BY e.data ->> 'system', e.location_id, e.sku, e.time DESC, e.seq DESC
-),
-positions AS (
-    SELECT s.system,
-           s.location_id,
-           s.sku,
-           s.snapshot_time,
-           s.on_hand + COALESCE(adj.deltas, 0) AS quantity
-    FROM snapshots AS s
-    LEFT JOIN LATERAL (
-        SELECT sum(CAST(a.data ->> 'delta' AS numeric)) AS deltas
-        FROM events AS a
-        WHERE a.type = 'retail.inventory.adjusted'
-          AND a.location_id = s.location_id
-          AND a.sku = s.sku
-          AND a.data ->> 'system' = s.system
-          AND a.time > s.snapshot_time
-          AND a.time <= CAST(:as_of AS timestamptz)
-    ) AS adj ON true
+WITH positions AS (  -- positions_at, products_at: sql/migrations/0004_metric_building_blocks.sql
+    SELECT * FROM positions_at(CAST(:as_of AS timestamptz))
 ),
 products AS (
-    SELECT DISTINCT ON (e.sku)
-           e.sku,
-           CAST(e.data ->> 'unit_cost' AS numeric) AS unit_cost
-    FROM events AS e
-    WHERE e.type = 'retail.product.upserted'
-      AND e.time <= CAST(:as_of AS timestamptz)
-    ORDER BY e.sku, e.time DESC, e.seq DESC
+    SELECT * FROM products_at(CAST(:as_of AS timestamptz))
 ),
 pairs AS (
     SELECT o.location_id,
