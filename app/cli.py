@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--as-of", type=parse_instant, metavar="T", help="the instant (default: now)")
     metrics.add_argument("--json", action="store_true", help="print one JSON object (METRICS.md shape)")
 
+    from app.commands.policies import register as register_policies
+
+    register_policies(commands, common)
+
     demo = commands.add_parser(
         "demo", parents=[common], help="database, demo data and the Streamlit app, all in one"
     )
@@ -124,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands.metrics import run_metrics
 
             return run_metrics(args)
+        if args.command == "policies":
+            from app.commands.policies import run_policies
+
+            return run_policies(args)
         if args.command == "demo":
             from app.commands.demo import run_demo
 

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from metrics import inbound, integrations, inventory, reroutes, returns, sla
 from metrics.params import Policies, Window
+from metrics.policies import load as load_policies
 
 FAMILIES = {
     "sla": sla.summary,
@@ -20,12 +21,16 @@ FAMILIES = {
 
 
 def compute(engine: Engine, window: Window, policies: Policies | None = None) -> dict[str, Any]:
-    """Every family's figures for one window, read in one repeatable-read snapshot."""
-    policies = policies or Policies()
+    """Every family's figures for one window, read in one repeatable-read snapshot.
+
+    Without `policies`, the stored ones (metrics.policies.load) are read in that snapshot.
+    """
     out: dict[str, Any] = window.as_json()
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
+            if policies is None:
+                policies = load_policies(conn)
             for name, family in FAMILIES.items():
                 out[name] = family(conn, window, policies)
     return out

@@ -42,7 +42,9 @@ def render_table(figures: dict[str, Any]) -> str:
 
 def run_metrics(args: argparse.Namespace) -> int:
     from app.cli import print_json
-    from metrics.params import Policies, Window
+    from metrics.params import Window
+    from metrics.policies import PolicyError
+    from metrics.policies import load as load_policies
     from metrics.summary import compute
 
     try:
@@ -51,7 +53,11 @@ def run_metrics(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     engine = get_engine(args.database_url)
     migrate(engine)
-    policies = Policies()
+    try:
+        with engine.connect() as conn:
+            policies = load_policies(conn)  # the stored overrides over the defaults
+    except PolicyError as exc:
+        raise UsageError(str(exc)) from None
     figures = compute(engine, window, policies)
     figures["policies"] = policies.params()  # the values that produced these figures
     if args.json:
