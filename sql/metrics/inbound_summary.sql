@@ -6,29 +6,11 @@
 -- (by time, then seq) strictly before the receipt: a revised ASN replaces the earlier one.
 -- asn_late: shipments in the window with no such ASN, or received more than
 -- :asn_late_hours after that ASN's expected_at (exactly :asn_late_hours is on time).
-WITH receipts AS (
-    SELECT DISTINCT ON (data->>'shipment_id') data->>'shipment_id' AS shipment_id, time
-    FROM events
-    WHERE type = 'retail.shipment.received'
-      AND time <= :as_of
-    ORDER BY data->>'shipment_id', time, seq
-),
-window_receipts AS (
-    SELECT * FROM receipts WHERE time >= :since AND time < :until
-),
-asn_before_receipt AS (
-    SELECT DISTINCT ON (r.shipment_id)
-           r.shipment_id,
-           (a.data->>'expected_at')::timestamptz AS expected_at
-    FROM window_receipts AS r
-    JOIN events AS a
-      ON a.type = 'retail.shipment.asn'
-     AND a.data->>'shipment_id' = r.shipment_id
-     AND a.time < r.time
-    ORDER BY r.shipment_id, a.time DESC, a.seq DESC
+WITH window_receipts AS (  -- receipts_in_window: sql/migrations/0004_metric_building_blocks.sql
+    SELECT * FROM receipts_in_window(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
+                                     CAST(:until AS timestamptz))
 )
 SELECT count(*) AS asn_late
-FROM window_receipts AS r
-LEFT JOIN asn_before_receipt AS a USING (shipment_id)
-WHERE a.shipment_id IS NULL
-   OR r.time - a.expected_at > CAST(:asn_late_hours AS double precision) * interval '1 hour'
+FROM window_receipts
+WHERE NOT had_asn
+   OR received_at - expected_at > CAST(:asn_late_hours AS double precision) * interval '1 hour'

@@ -8,25 +8,9 @@
 -- slow_returns  of those, restocked more than :return_to_stock_hours after receipt, or not
 --               restocked and received more than :return_to_stock_hours before :as_of
 --               (exactly :return_to_stock_hours is not slow)
-WITH receipts AS (
-    SELECT DISTINCT ON (data->>'return_id') data->>'return_id' AS return_id, time AS received_at
-    FROM events
-    WHERE type = 'retail.return.received'
-      AND time <= :as_of
-    ORDER BY data->>'return_id', time, seq
-),
-restocks AS (
-    SELECT DISTINCT ON (data->>'return_id') data->>'return_id' AS return_id, time AS restocked_at
-    FROM events
-    WHERE type = 'retail.return.restocked'
-      AND time <= :as_of
-    ORDER BY data->>'return_id', time, seq
-),
-window_returns AS (
-    SELECT r.return_id, r.received_at, s.restocked_at
-    FROM receipts AS r
-    LEFT JOIN restocks AS s USING (return_id)
-    WHERE r.received_at >= :since AND r.received_at < :until
+WITH window_returns AS (  -- returns_in_window: sql/migrations/0004_metric_building_blocks.sql
+    SELECT * FROM returns_in_window(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
+                                    CAST(:until AS timestamptz))
 )
 SELECT
     count(*) AS returns,
