@@ -81,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--as-of", type=parse_instant, metavar="T", help="the instant (default: now)")
     metrics.add_argument("--json", action="store_true", help="print one JSON object (METRICS.md shape)")
 
+    from app.commands.exceptions import register as register_exceptions
     from app.commands.policies import register as register_policies
+
+    register_exceptions(commands, common)
 
     register_policies(commands, common)
 
@@ -128,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands.metrics import run_metrics
 
             return run_metrics(args)
+        if args.command == "exceptions":
+            from app.commands.exceptions import run_exceptions
+
+            return run_exceptions(args)
         if args.command == "policies":
             from app.commands.policies import run_policies
 

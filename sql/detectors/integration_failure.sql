@@ -1,0 +1,68 @@
+-- Detector integration_failure (contracts/METRICS.md, "Exceptions"), two kinds of entity:
+--
+-- interface  calls with time in [:as_of - 1 hour, :as_of] (the last hour before as_of, both
+--            ends included): at least :interface_min_calls calls and a failure rate
+--            (status 'error' or 'timeout') strictly over :interface_failure_rate.
+-- delivery   'interface|correlation_id' of the failed deliveries of the window: the pairs
+--            counted in integrations `failed_deliveries` (the same rule as
+--            sql/metrics/integrations_summary.sql; a test checks the count agrees).
+-- Parameters: :as_of, :since, :until, :interface_failure_rate, :interface_min_calls.
+WITH last_hour AS (
+    SELECT interface,
+           count(*) AS calls,
+           count(*) FILTER (WHERE data->>'status' IN ('error', 'timeout')) AS failures
+    FROM events
+    WHERE type = 'retail.integration.call'
+      AND time >= CAST(:as_of AS timestamptz) - interval '1 hour'
+      AND time <= CAST(:as_of AS timestamptz)
+    GROUP BY interface
+),
+known_calls AS (
+    SELECT interface,
+           NULLIF(data->>'correlation_id', '') AS correlation_id,
+           data->>'status' AS status,
+           time,
+           seq
+    FROM events
+    WHERE type = 'retail.integration.call'
+      AND time <= :as_of
+),
+window_calls AS (
+    SELECT * FROM known_calls WHERE time >= :since AND time < :until
+),
+latest_per_delivery AS (
+    SELECT DISTINCT ON (interface, correlation_id) interface, correlation_id, status, time
+    FROM known_calls
+    WHERE correlation_id IS NOT NULL
+      AND time >= :since
+    ORDER BY interface, correlation_id, time DESC, seq DESC
+)
+SELECT 'interface' AS entity_kind,
+       h.interface AS entity,
+       h.interface,
+       CAST(NULL AS text) AS correlation_id,
+       h.calls,
+       h.failures,
+       CAST(h.failures AS double precision) / h.calls AS failure_rate,
+       CAST(NULL AS text) AS last_status,
+       CAST(NULL AS timestamptz) AS last_call_at
+FROM last_hour AS h
+WHERE h.calls >= :interface_min_calls
+  AND CAST(h.failures AS double precision) / h.calls > CAST(:interface_failure_rate AS double precision)
+UNION ALL
+SELECT 'delivery',
+       l.interface || '|' || l.correlation_id,
+       l.interface,
+       l.correlation_id,
+       NULL,
+       NULL,
+       NULL,
+       l.status,
+       l.time
+FROM latest_per_delivery AS l
+WHERE l.status <> 'ok'
+  AND EXISTS (SELECT 1
+                FROM window_calls AS w
+               WHERE w.interface = l.interface
+                 AND w.correlation_id = l.correlation_id)
+ORDER BY 1, 2
