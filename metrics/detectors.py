@@ -8,12 +8,14 @@ e.g. `sla_breach` finds exactly the orders counted in the SLA figure `breached`.
 metrics/exception_queue.py turns detections into the queue.
 
 Entities (the key is `type:entity`):
-- sla_breach, sla_at_risk, repeated_reroute: the order id (orders in the window).
+- sla_breach, sla_at_risk, repeated_reroute: the order id (orders in the window);
+  sla_at_risk judges each order by its channel's `at_risk_hours` where one is set.
 - inventory_variance: 'location|sku|system' of a pair out of tolerance (system: the
   non-reference one); negative_inventory, stale_inventory: 'system|location|sku'.
 - integration_failure: the interface, when in the hour before as_of (`[as_of - 1h,
   as_of]`) it had at least `interface_min_calls` calls and a failure rate strictly over
-  `interface_failure_rate`; and 'interface|correlation_id' for each failed delivery of the
+  `interface_failure_rate` (each the interface's own value where one is set, else the
+  deployment's); and 'interface|correlation_id' for each failed delivery of the
   window (the pairs counted in `failed_deliveries`).
 - delayed_events: the source (its count of delayed events in the window in `detail`).
 - stale_source: the source, silent for more than `source_stale_minutes` before as_of
@@ -27,7 +29,8 @@ Severity rules (simple on purpose; in `detail` the figures that decided it):
 - repeated_reroute: high at twice `repeated_reroute_count` reroutes or more, else medium.
 - inventory_variance: high when |diff| is 10 units or more and over 10 % of |reference|,
   else medium. negative_inventory: high. stale_inventory: medium when the snapshot is
-  more than 4 x `stale_hours` old, else low.
+  more than 4 x the position's `stale_hours` (its node kind's, else the deployment's) old,
+  else low.
 - integration_failure: an interface is critical at a failure rate of 50 % or more, else
   high; a failed delivery is medium.
 - delayed_events: medium at 100 delayed events or more, else low.
@@ -111,7 +114,11 @@ def sla_breach(conn: Connection, window: Window, policies: Policies) -> list[Det
 
 def sla_at_risk(conn: Connection, window: Window, policies: Policies) -> list[Detection]:
     """The orders of the window counted in the SLA figure `at_risk`."""
-    params = {**window.params(), "at_risk_hours": policies.at_risk_hours}
+    params = {
+        **window.params(),
+        "at_risk_hours": policies.at_risk_hours,
+        **policies.scoped_params("at_risk_hours"),
+    }
     return _run(
         conn,
         "sla_at_risk",
@@ -162,13 +169,17 @@ def negative_inventory(conn: Connection, window: Window, policies: Policies) -> 
 
 
 def stale_inventory(conn: Connection, window: Window, policies: Policies) -> list[Detection]:
-    """The positions counted in `stale_positions`, entity 'system|location|sku'."""
-    limit = 4 * policies.stale_hours
+    """The positions counted in `stale_positions`, entity 'system|location|sku'.
+
+    Each position is judged by its own stale_hours (its node kind's, else the deployment's,
+    in the row and the detail), and so is its severity.
+    """
+    params = {**_inventory_params(window, policies), **policies.scoped_params("stale_hours")}
     return _run(
         conn,
         "stale_inventory",
-        _inventory_params(window, policies),
-        lambda row: "medium" if _hours(row["age"]) > limit else "low",
+        params,
+        lambda row: "medium" if _hours(row["age"]) > 4 * float(row["stale_hours"]) else "low",
         "position",
     )
 
@@ -179,6 +190,7 @@ def integration_failure(conn: Connection, window: Window, policies: Policies) ->
         **window.params(),
         "interface_failure_rate": policies.interface_failure_rate,
         "interface_min_calls": policies.interface_min_calls,
+        **policies.scoped_params("interface_failure_rate", "interface_min_calls"),
     }
 
     def severity(row: Mapping[str, Any]) -> str:

@@ -10,7 +10,9 @@ Decisions where METRICS.md leaves room (also written in the SQL):
   arrival (`seq`) wins. An adjustment at exactly the snapshot's time is not added (the
   contract's `snapshot time < time`).
 - Stale is strict: `as_of - snapshot time > stale_hours`; a snapshot exactly `stale_hours`
-  old is not stale.
+  old is not stale. A position's stale_hours is its node kind's own value when one is set
+  (`Policies.scoped`; the kind of its location's latest `retail.location.upserted` at or
+  before `as_of`), else the deployment's (also when the location's kind is unknown).
 - Tolerances are compared in exact decimals (so 5% of 100 is exactly 5).
 - Breakdowns group pairs only (negative and stale positions are summary figures); by
   system means the pair's other system; an sku with no known category has category null.
@@ -52,7 +54,8 @@ def _params(window: Window, policies: Policies) -> dict[str, Any]:
 
 def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
     """The six summary figures of the `inventory` key of `ctower metrics --json`."""
-    row = conn.execute(sql_text("metrics/inventory_summary"), _params(window, policies)).mappings().one()
+    params = {**_params(window, policies), **policies.scoped_params("stale_hours")}
+    row = conn.execute(sql_text("metrics/inventory_summary"), params).mappings().one()
     out: dict[str, Any] = {key: int(row[key]) for key in SUMMARY_KEYS if key != "variance_value"}
     out["variance_value"] = float(row["variance_value"])
     return {key: out[key] for key in SUMMARY_KEYS}

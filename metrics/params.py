@@ -7,11 +7,20 @@ from events whose `time <= as_of`. Thresholds are policies with the defaults bel
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import json
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 DEFAULT_WINDOW = timedelta(days=7)
+
+# the policies that may also be set below the deployment, and by what (metrics/policies.py)
+SCOPABLE: dict[str, str] = {
+    "at_risk_hours": "channel",
+    "interface_failure_rate": "interface",
+    "interface_min_calls": "interface",
+    "stale_hours": "node_kind",
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,14 @@ class Window:
 
 @dataclass(frozen=True)
 class Policies:
-    """The thresholds of METRICS.md with their defaults (per-deployment overrides: issue 4)."""
+    """The thresholds of METRICS.md with their defaults, and the overrides below the deployment.
+
+    `scoped` holds the overrides of the SCOPABLE policies for one channel, node kind or
+    interface: {policy name: {scope value: value}}, e.g. {"at_risk_hours": {"marketplace": 48.0}}.
+    Where a figure's channel, node kind or interface has an entry, it applies instead of the
+    deployment value (`value_for`); the SQL gets each map as one jsonb parameter
+    (`scoped_params`).
+    """
 
     at_risk_hours: float = 24
     repeated_reroute_count: int = 2
@@ -60,7 +76,37 @@ class Policies:
     interface_failure_rate: float = 0.05
     interface_min_calls: int = 20
     timezone: str = "UTC"
+    scoped: dict[str, dict[str, float]] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.scoped) - set(SCOPABLE))
+        if unknown:
+            raise ValueError(f"only {', '.join(SCOPABLE)} may be scoped, not {', '.join(unknown)}")
 
     def params(self) -> dict[str, Any]:
-        """Named SQL parameters, one per policy (e.g. :at_risk_hours)."""
-        return asdict(self)
+        """Named SQL parameters, one per policy (e.g. :at_risk_hours); `scoped` is not one."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "scoped"}
+
+    def value_for(self, name: str, scope_value: str | None) -> Any:
+        """The value of `name` for one channel, node kind or interface (else the deployment's)."""
+        values = self.scoped.get(name, {})
+        if scope_value is not None and scope_value in values:
+            return values[scope_value]
+        return getattr(self, name)
+
+    def scoped_params(self, *names: str) -> dict[str, str]:
+        """Named SQL parameters, one per scopable policy (default: all): :NAME_by_SCOPE.
+
+        Each is the JSON text of {scope value: value} (`{}` when there is no override),
+        read in SQL as `COALESCE(CAST(CAST(:at_risk_hours_by_channel AS jsonb) ->> channel
+        AS double precision), :at_risk_hours)`.
+        """
+        chosen = names or tuple(SCOPABLE)
+        return {
+            f"{name}_by_{SCOPABLE[name]}": json.dumps(dict(self.scoped.get(name, {})), sort_keys=True)
+            for name in chosen
+        }
+
+    def scoped_json(self) -> dict[str, dict[str, float]]:
+        """The overrides below the deployment, every scopable policy listed ({} when none)."""
+        return {name: dict(sorted(self.scoped.get(name, {}).items())) for name in SCOPABLE}

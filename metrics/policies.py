@@ -13,6 +13,11 @@ one channel, node kind or interface; any other scoping is refused:
     interface_min_calls     interface   --interface oms.wms.create_pick
     stale_hours             node_kind   --node-kind store
 
+`load` returns the deployment-wide values and, in `Policies.scoped`, these overrides; the
+figures and detectors apply a channel's, interface's or node kind's own value where it has
+one (a location's kind is the `kind` of its latest `retail.location.upserted` at or before
+as_of; no known kind, or no override for it: the deployment value).
+
 Values are checked on the way in (`set_policy`) and again on the way out (`load`,
 `scoped`), so a bad row written by hand fails loudly with the policy's name.
 
@@ -42,21 +47,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.params import Policies
+from metrics.params import SCOPABLE, Policies
 
 DEPLOYMENT = "deployment"
 SCOPES = (DEPLOYMENT, "channel", "node_kind", "interface")
-# which policy may be overridden below the deployment, and by what
-SCOPABLE: dict[str, str] = {
-    "at_risk_hours": "channel",
-    "interface_failure_rate": "interface",
-    "interface_min_calls": "interface",
-    "stale_hours": "node_kind",
-}
+# which policy may be overridden below the deployment, and by what: metrics.params.SCOPABLE
 REFERENCE_SYSTEMS = ("erp", "wms", "pos", "oms", "marketplace")
 _FRACTIONS = {"pct_tolerance", "interface_failure_rate"}
 _DEFAULTS = Policies()
-NAMES: tuple[str, ...] = tuple(f.name for f in fields(Policies))
+# the policies (`Policies.scoped` holds the overrides below the deployment, it is not one)
+NAMES: tuple[str, ...] = tuple(f.name for f in fields(Policies) if f.name != "scoped")
 _TYPES: dict[str, Any] = get_type_hints(Policies)  # the declared types (a default 24 is a float)
 
 
@@ -179,6 +179,10 @@ def check_scope(name: str, scope: str, scope_value: str) -> tuple[str, str]:
 # --- reading -------------------------------------------------------------------------------
 
 _SELECT_DEPLOYMENT = sa.text("SELECT name, value FROM policies WHERE scope = 'deployment' ORDER BY name")
+_SELECT_ALL_SCOPED = sa.text(
+    "SELECT name, scope, scope_value, value FROM policies "
+    "WHERE scope <> 'deployment' ORDER BY name, scope, scope_value"
+)
 _SELECT_SCOPED = sa.text(
     "SELECT scope, scope_value, value FROM policies "
     "WHERE name = :name AND scope <> 'deployment' ORDER BY scope, scope_value"
@@ -197,8 +201,25 @@ def _stored(name: str, value: Any, where: str = "") -> Any:
 
 
 def load(conn: Connection) -> Policies:
-    """The defaults with the deployment-wide overrides applied, each converted and checked."""
-    overrides = {row.name: _stored(row.name, row.value) for row in conn.execute(_SELECT_DEPLOYMENT)}
+    """The defaults with the stored overrides applied, each converted and checked.
+
+    The deployment-wide overrides replace the defaults; the overrides per channel, node
+    kind or interface go in `Policies.scoped` ({name: {scope value: value}}), where the
+    figures and detectors apply them.
+    """
+    overrides: dict[str, Any] = {
+        row.name: _stored(row.name, row.value) for row in conn.execute(_SELECT_DEPLOYMENT)
+    }
+    below: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(_SELECT_ALL_SCOPED):
+        where = f" ({row.scope} {row.scope_value!r})"
+        try:
+            check_scope(row.name, row.scope, row.scope_value)
+        except PolicyError as exc:
+            raise PolicyError(f"bad row in the policies table{where}: {exc}") from None
+        below.setdefault(row.name, {})[row.scope_value] = _stored(row.name, row.value, where)
+    if below:
+        overrides["scoped"] = below
     return replace(_DEFAULTS, **overrides) if overrides else _DEFAULTS
 
 

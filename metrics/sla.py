@@ -10,7 +10,8 @@ with `time <= as_of`) is in `[since, until)`; only events with `time <= as_of` c
 - `breached`: of `orders`, delivered after `promised_by` (the earliest delivered
   event is the delivery), or not delivered and `as_of > promised_by`.
 - `at_risk`: of `orders`, not delivered, not breached, not shipped, and
-  `promised_by - as_of < at_risk_hours` (strict).
+  `promised_by - as_of < at_risk_hours` (strict), where at_risk_hours is the order's
+  channel's own value when one is set (`Policies.scoped`), else the deployment's.
 
 SQL: sql/metrics/sla_summary.sql, sla_by_channel.sql, sla_by_node.sql.
 """
@@ -34,7 +35,8 @@ def _params(window: Window, policies: Policies) -> dict[str, Any]:
 
 def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
     """{"orders", "delivered", "cancelled", "breached", "breach_rate", "at_risk"}."""
-    row = conn.execute(sql_text("metrics/sla_summary"), _params(window, policies)).one()
+    params = {**_params(window, policies), **policies.scoped_params("at_risk_hours")}
+    row = conn.execute(sql_text("metrics/sla_summary"), params).one()
     orders = int(row.orders)
     breached = int(row.breached)
     return {

@@ -59,7 +59,9 @@ def run_metrics(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
     figures = compute(engine, window, policies)
-    figures["policies"] = policies.params()  # the values that produced these figures
+    # the values that produced these figures; "scoped": the overrides per channel, node kind
+    # or interface, {policy: {scope value: value}} ({} for a policy without any)
+    figures["policies"] = {**policies.params(), "scoped": policies.scoped_json()}
     if args.json:
         print_json(figures)
     else:

@@ -6,8 +6,12 @@
 -- delivery   'interface|correlation_id' of the failed deliveries of the window: the pairs
 --            counted in integrations `failed_deliveries` (the same rule as
 --            sql/metrics/integrations_summary.sql; a test checks the count agrees).
--- Parameters: :as_of, :since, :until, :interface_failure_rate, :interface_min_calls.
-WITH last_hour AS (
+--            An interface with its own interface_failure_rate or interface_min_calls
+--            (:interface_failure_rate_by_interface, :interface_min_calls_by_interface: JSON
+--            {interface: value}) is judged by it; any other by the deployment value.
+-- Parameters: :as_of, :since, :until, :interface_failure_rate, :interface_min_calls,
+-- :interface_failure_rate_by_interface, :interface_min_calls_by_interface.
+WITH calls_last_hour AS (
     SELECT interface,
            count(*) AS calls,
            count(*) FILTER (WHERE data->>'status' IN ('error', 'timeout')) AS failures
@@ -16,6 +20,14 @@ WITH last_hour AS (
       AND time >= CAST(:as_of AS timestamptz) - interval '1 hour'
       AND time <= CAST(:as_of AS timestamptz)
     GROUP BY interface
+),
+last_hour AS (
+    SELECT c.*,
+           COALESCE(CAST(CAST(:interface_failure_rate_by_interface AS jsonb) ->> c.interface AS double precision),
+                    CAST(:interface_failure_rate AS double precision)) AS failure_rate_limit,
+           COALESCE(CAST(CAST(:interface_min_calls_by_interface AS jsonb) ->> c.interface AS double precision),
+                    CAST(:interface_min_calls AS double precision)) AS min_calls
+    FROM calls_last_hour AS c
 ),
 known_calls AS (
     SELECT interface,
@@ -47,8 +59,8 @@ SELECT 'interface' AS entity_kind,
        CAST(NULL AS text) AS last_status,
        CAST(NULL AS timestamptz) AS last_call_at
 FROM last_hour AS h
-WHERE h.calls >= :interface_min_calls
-  AND CAST(h.failures AS double precision) / h.calls > CAST(:interface_failure_rate AS double precision)
+WHERE h.calls >= h.min_calls
+  AND CAST(h.failures AS double precision) / h.calls > h.failure_rate_limit
 UNION ALL
 SELECT 'delivery',
        l.interface || '|' || l.correlation_id,

@@ -9,10 +9,23 @@
 -- judged     out of tolerance when |diff| > max(:abs_tolerance_units, :pct_tolerance * |reference|),
 --            compared in numeric (exact decimals: 0.05 * 100 is 5, not 5.000000000000001).
 --
--- Stale: a position whose snapshot is strictly older than :stale_hours at :as_of
--- (:as_of - snapshot time > :stale_hours hours; exactly :stale_hours old is not stale).
+-- Stale: a position whose snapshot is strictly older than its stale hours at :as_of
+-- (:as_of - snapshot time > stale hours; exactly that old is not stale). Its stale hours:
+-- the entry of :stale_hours_by_node_kind (JSON {node kind: hours}) for the kind of its
+-- location (the data.kind of the location's latest retail.location.upserted at or before
+-- :as_of, ties: the later arrival), else :stale_hours (no override, or no known kind).
+-- The same rule as sql/detectors/stale_inventory.sql.
 WITH positions AS (  -- positions_at: sql/migrations/0004_metric_building_blocks.sql
     SELECT * FROM positions_at(CAST(:as_of AS timestamptz))
+),
+node_kinds AS (  -- read only when some node kind has its own stale_hours (a one-time filter)
+    SELECT DISTINCT ON (e.location_id) e.location_id, e.data ->> 'kind' AS kind
+      FROM events e
+     WHERE e.type = 'retail.location.upserted'
+       AND e.location_id IS NOT NULL
+       AND e.time <= CAST(:as_of AS timestamptz)
+       AND CAST(:stale_hours_by_node_kind AS jsonb) <> '{}'::jsonb
+     ORDER BY e.location_id, e.time DESC, e.seq DESC
 ),
 -- The pair rule of inventory_pairs_at (migration 0004), written against the positions
 -- above so they are computed once (the function would compute them again: +0.4 s at 1M
@@ -38,12 +51,14 @@ pair_figures AS (
     FROM judged
 ),
 position_figures AS (
-    SELECT count(*) FILTER (WHERE quantity < 0) AS negative_positions,
+    SELECT count(*) FILTER (WHERE p.quantity < 0) AS negative_positions,
            count(*) FILTER (
-               WHERE CAST(:as_of AS timestamptz) - snapshot_time
-                     > CAST(:stale_hours AS double precision) * interval '1 hour'
+               WHERE CAST(:as_of AS timestamptz) - p.snapshot_time
+                     > COALESCE(CAST(CAST(:stale_hours_by_node_kind AS jsonb) ->> k.kind AS double precision),
+                                CAST(:stale_hours AS double precision)) * interval '1 hour'
            ) AS stale_positions
-    FROM positions
+    FROM positions AS p
+    LEFT JOIN node_kinds AS k ON k.location_id = p.location_id
 )
 SELECT CAST(pf.pairs_compared AS bigint) AS pairs_compared,
        CAST(pf.out_of_tolerance AS bigint) AS out_of_tolerance,

@@ -1,5 +1,7 @@
 -- SLA summary (contracts/METRICS.md, "SLA"): one row of counts.
--- Parameters: :as_of, :since, :until (metrics.params.Window), :at_risk_hours (Policies).
+-- Parameters: :as_of, :since, :until (metrics.params.Window), :at_risk_hours (Policies),
+-- :at_risk_hours_by_channel (Policies.scoped_params: JSON {channel: hours}; an order whose
+-- channel has an entry is at risk by that value, any other by :at_risk_hours).
 -- Only events with time <= :as_of count. Python computes breach_rate from the counts.
 WITH
 -- order_sla_facts: sql/migrations/0004_metric_building_blocks.sql
@@ -15,5 +17,8 @@ SELECT count(*) FILTER (WHERE NOT cancelled)                          AS orders,
                           AND NOT breached
                           AND NOT shipped
                           AND promised_by - :as_of
-                              < CAST(:at_risk_hours AS double precision) * interval '1 hour') AS at_risk
+                              < COALESCE(CAST(CAST(:at_risk_hours_by_channel AS jsonb) ->> channel
+                                              AS double precision),
+                                         CAST(:at_risk_hours AS double precision))
+                                * interval '1 hour') AS at_risk
   FROM judged
