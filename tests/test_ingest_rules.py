@@ -721,3 +721,16 @@ def test_any_mix_of_records_follows_the_rules_and_always_balances(engine, ingest
         (r.source, r.id): r.reason for r in query("SELECT source, id, data->>'reason' AS reason FROM events")
     } == events
     assert query("SELECT count(*) AS n FROM quarantine")[0].n == len(expected_quarantine)
+
+
+def test_arrival_order_within_a_batch_is_the_order_of_the_file(ingest, query):
+    """Ties on equal business time are broken by arrival (seq): the later line must win,
+    whatever the ids, so seq follows the file even inside one batch."""
+    later_id_first = [
+        event("retail.order.delivered", {"order_id": f"ORD-{n}"}, id=name, time=WHEN)
+        for n, name in enumerate(["zz-first-line", "aa-second-line", "mm-third-line"])
+    ]
+    counts = ingest(jsonl(*later_id_first), batch_size=1000)
+    assert counts.accepted == 3
+    rows = query("SELECT id FROM events ORDER BY seq")
+    assert [r.id for r in rows] == ["zz-first-line", "aa-second-line", "mm-third-line"]

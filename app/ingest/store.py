@@ -169,7 +169,14 @@ class _Writer:
         else:
             raise RuntimeError(f"batch {batch_id}: keys kept colliding with concurrent ingests; run again")
         if new:
-            self._copy(_COPY_EVENTS, rows_with_trailing_column([v.event_line for v in new], batch_id))
+            # events in file order, so `seq` (arrival order, which breaks ties on equal
+            # business time) follows the input; only the keys needed the lock order
+            in_file_order = (
+                list(firsts.values()) if not stored else [v for key, v in firsts.items() if key not in stored]
+            )
+            self._copy(
+                _COPY_EVENTS, rows_with_trailing_column([v.event_line for v in in_file_order], batch_id)
+            )
         return stored, new
 
     def write(self, batch: _Batch) -> IngestCounts:
