@@ -2,24 +2,20 @@
 
 from app.db.engine import (
     DatabaseUnavailable,
-    copy_rows,
+    copy_text,
     get_engine,
     query_frame,
-    raw_connection,
     resolve_url,
     safe_url,
     sql_text,
-    transaction,
 )
 
 __all__ = [
     "DatabaseUnavailable",
-    "copy_rows",
+    "copy_text",
     "get_engine",
     "query_frame",
-    "raw_connection",
     "resolve_url",
     "safe_url",
     "sql_text",
-    "transaction",
 ]

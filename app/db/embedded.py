@@ -39,10 +39,6 @@ def start(data_dir: Path) -> str:
     return str(server.get_uri(driver="psycopg"))
 
 
-def is_initialised(data_dir: Path) -> bool:
-    return (_pgdata(data_dir) / "PG_VERSION").exists()
-
-
 def is_running(data_dir: Path) -> bool:
     pid_file = _pgdata(data_dir) / "postmaster.pid"
     if not pid_file.exists():

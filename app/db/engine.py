@@ -7,8 +7,7 @@ literals, always with named, bound parameters.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,25 +111,9 @@ def _frame(result: sa.CursorResult[Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=columns, orient="row", infer_schema_length=None)
 
 
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection in one transaction: committed on success, rolled back on error."""
-    with engine.begin() as conn:
-        yield conn
-
-
-@contextmanager
-def raw_connection(engine: Engine) -> Iterator[Any]:
-    """The psycopg connection under a pooled one, for COPY; the caller commits."""
-    pooled = engine.raw_connection()
-    try:
-        yield pooled.driver_connection
-    finally:
-        pooled.close()
-
-
-def copy_rows(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY rows into `table` through a psycopg cursor; returns the number written.
+def copy_text(conn: Connection, table: str, columns: Sequence[str], payload: bytes) -> None:
+    """COPY `payload`, rows in PostgreSQL's text format (see app.ingest.copytext), into
+    `table` within the connection's open transaction.
 
     `table` and `columns` are identifiers chosen by our code, never user input.
     """
@@ -139,9 +122,6 @@ def copy_rows(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Se
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
-    count = 0
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
+        copy.write(payload)

@@ -35,11 +35,10 @@ from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg import sql
 from psycopg.errors import UniqueViolation
 from sqlalchemy.engine import Connection, Engine
 
-from app.db.engine import sql_text
+from app.db.engine import copy_text, sql_text
 from app.ingest.copytext import rows_with_trailing_column
 from app.ingest.counts import IngestCounts
 from app.ingest.validate import (
@@ -58,16 +57,6 @@ _NEXT_BATCH = sa.text("SELECT nextval('ingest_batches_seq')")
 MAX_KEY_RACES = 5
 
 ProgressCallback = Callable[[IngestCounts], None]
-
-
-def _copy_statement(table: str, columns: tuple[str, ...]) -> sql.Composed:
-    return sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-
-
-_COPY_KEYS = _copy_statement("event_keys", KEY_COLUMNS)
-_COPY_EVENTS = _copy_statement("events", EVENT_COLUMNS)
 
 
 @dataclass
@@ -142,11 +131,6 @@ class _Writer:
             self.conn.commit()  # DDL in its own short transaction, not held for the batch
             self.months |= missing
 
-    def _copy(self, statement: sql.Composed, payload: bytes) -> None:
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(statement) as copy:
-            copy.write(payload)
-
     def _store_new(
         self, batch_id: int, firsts: dict[tuple[str, str], Valid]
     ) -> tuple[dict[tuple[str, str], int], list[Valid]]:
@@ -156,7 +140,12 @@ class _Writer:
         for _attempt in range(MAX_KEY_RACES):
             try:
                 with self.conn.begin_nested():
-                    self._copy(_COPY_KEYS, rows_with_trailing_column([v.key_line for v in new], batch_id))
+                    copy_text(
+                        self.conn,
+                        "event_keys",
+                        KEY_COLUMNS,
+                        rows_with_trailing_column([v.key_line for v in new], batch_id),
+                    )
                 break
             except UniqueViolation:
                 keys = list(firsts)
@@ -174,8 +163,11 @@ class _Writer:
             in_file_order = (
                 list(firsts.values()) if not stored else [v for key, v in firsts.items() if key not in stored]
             )
-            self._copy(
-                _COPY_EVENTS, rows_with_trailing_column([v.event_line for v in in_file_order], batch_id)
+            copy_text(
+                self.conn,
+                "events",
+                EVENT_COLUMNS,
+                rows_with_trailing_column([v.event_line for v in in_file_order], batch_id),
             )
         return stored, new
 
