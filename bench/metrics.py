@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.db import embedded  # noqa: E402
+from app.db.engine import get_engine  # noqa: E402
 from app.db.migrate import migrate  # noqa: E402
 from app.ingest.store import RunInfo, ingest_records  # noqa: E402
 from metrics import inbound, integrations, inventory, reroutes, returns, sla  # noqa: E402
@@ -143,7 +144,7 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="ctower-bench-metrics-"))
     try:
         url = embedded.start(data_dir)
-        engine = sa.create_engine(url)
+        engine = get_engine(url)
         migrate(engine)
         started = time.perf_counter()
         records = ((n, orjson.dumps(e)) for n, e in enumerate(generate_events(args.events, start=START), 1))
