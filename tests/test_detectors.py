@@ -284,6 +284,25 @@ def test_stale_source_finds_sources_silent_for_more_than_30_minutes_before_as_of
     assert found(engine, detectors.stale_source, Window.of(as_of=AS_OF - timedelta(minutes=100))) == {}
 
 
+def test_stale_source_on_a_live_run_counts_resent_duplicates_as_signs_of_life(engine, stored):
+    """Live: every source's last receipt is at or before as_of, so source_activity answers,
+    and it counts duplicates, which are never stored as events."""
+    stored(
+        snapshot("erp", DC, 1, hours_before=3),  # erp's only stored event arrived 3 h ago...
+        snapshot("wms", DC, 1, hours_before=2),
+    )
+    with engine.begin() as conn:  # ...but erp resent it (a duplicate) 10 minutes ago; wms did not
+        conn.execute(
+            sa.text("UPDATE source_activity SET last_received_at = :t WHERE source = 'erp'"),
+            {"t": AS_OF - timedelta(minutes=10)},
+        )
+        conn.execute(
+            sa.text("UPDATE source_activity SET last_received_at = :t WHERE source = 'wms'"),
+            {"t": AS_OF - timedelta(hours=2)},
+        )
+    assert found(engine, detectors.stale_source) == {"wms": "high"}
+
+
 def test_asn_late_finds_the_late_shipments(engine, stored):
     def asn(shipment: str, when: datetime, expected: datetime) -> dict[str, Any]:
         data = {"shipment_id": shipment, "to_location": STORE, "expected_at": iso(expected)}
