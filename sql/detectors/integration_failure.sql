@@ -28,27 +28,8 @@ last_hour AS (
            COALESCE(CAST(CAST(:interface_min_calls_by_interface AS jsonb) ->> c.interface AS double precision),
                     CAST(:interface_min_calls AS double precision)) AS min_calls
     FROM calls_last_hour AS c
-),
-known_calls AS (
-    SELECT interface,
-           NULLIF(data->>'correlation_id', '') AS correlation_id,
-           data->>'status' AS status,
-           time,
-           seq
-    FROM events
-    WHERE type = 'retail.integration.call'
-      AND time <= :as_of
-),
-window_calls AS (
-    SELECT * FROM known_calls WHERE time >= :since AND time < :until
-),
-latest_per_delivery AS (
-    SELECT DISTINCT ON (interface, correlation_id) interface, correlation_id, status, time
-    FROM known_calls
-    WHERE correlation_id IS NOT NULL
-      AND time >= :since
-    ORDER BY interface, correlation_id, time DESC, seq DESC
 )
+
 SELECT 'interface' AS entity_kind,
        h.interface AS entity,
        h.interface,
@@ -63,18 +44,14 @@ WHERE h.calls >= h.min_calls
   AND CAST(h.failures AS double precision) / h.calls > h.failure_rate_limit
 UNION ALL
 SELECT 'delivery',
-       l.interface || '|' || l.correlation_id,
-       l.interface,
-       l.correlation_id,
+       f.interface || '|' || f.correlation_id,
+       f.interface,
+       f.correlation_id,
        NULL,
        NULL,
        NULL,
-       l.status,
-       l.time
-FROM latest_per_delivery AS l
-WHERE l.status <> 'ok'
-  AND EXISTS (SELECT 1
-                FROM window_calls AS w
-               WHERE w.interface = l.interface
-                 AND w.correlation_id = l.correlation_id)
+       f.last_status,
+       f.last_call_at
+FROM failed_deliveries(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),  -- migration 0004
+                       CAST(:until AS timestamptz)) AS f
 ORDER BY 1, 2

@@ -164,3 +164,46 @@ LANGUAGE sql STABLE AS $$
       FROM receipts r
       LEFT JOIN asn a USING (shipment_id)
 $$;
+
+-- Reroutes of each order in the window: the retail.order.rerouted events with time <=
+-- p_as_of, whenever in the order's life they happened, and whether it is cancelled.
+CREATE FUNCTION order_reroute_counts(p_as_of timestamptz, p_since timestamptz, p_until timestamptz)
+RETURNS TABLE (order_id text, reroutes bigint, cancelled boolean)
+LANGUAGE sql STABLE AS $$
+    SELECT w.order_id,
+           count(e.seq) FILTER (WHERE e.type = 'retail.order.rerouted'),
+           count(e.seq) FILTER (WHERE e.type = 'retail.order.cancelled') > 0
+      FROM orders_in_window(p_as_of, p_since, p_until) w
+      LEFT JOIN events e
+             ON e.order_id = w.order_id
+            AND e.time <= p_as_of
+            AND e.type IN ('retail.order.rerouted', 'retail.order.cancelled')
+     GROUP BY w.order_id
+$$;
+
+-- Failed deliveries of the window: (interface, correlation_id) pairs with at least one call
+-- in [p_since, p_until) (and <= p_as_of) whose latest call at or before p_as_of (ties: the
+-- later arrival) is not 'ok'. Calls without a correlation id (absent, null or "") form
+-- none. A pair with a call in the window has its latest call at or after p_since, so
+-- earlier calls are not read.
+CREATE FUNCTION failed_deliveries(p_as_of timestamptz, p_since timestamptz, p_until timestamptz)
+RETURNS TABLE (interface text, correlation_id text, last_status text, last_call_at timestamptz)
+LANGUAGE sql STABLE AS $$
+    WITH calls AS (  -- read once: calls with a correlation id from p_since up to p_as_of
+        SELECT interface, NULLIF(data ->> 'correlation_id', '') AS correlation_id,
+               data ->> 'status' AS status, time, seq
+          FROM events
+         WHERE type = 'retail.integration.call'
+           AND interface IS NOT NULL  -- every call has one: lets the partial index on (interface, time) serve
+           AND time <= p_as_of
+           AND time >= p_since
+           AND NULLIF(data ->> 'correlation_id', '') IS NOT NULL
+    )
+    SELECT l.interface, l.correlation_id, l.status, l.time
+      FROM (SELECT DISTINCT ON (interface, correlation_id) interface, correlation_id, status, time
+              FROM calls
+             ORDER BY interface, correlation_id, time DESC, seq DESC) AS l
+     WHERE l.status <> 'ok'
+       AND (l.interface, l.correlation_id) IN (SELECT interface, correlation_id FROM calls
+                                                WHERE time < p_until)
+$$;
