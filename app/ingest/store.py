@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from psycopg.errors import UniqueViolation
@@ -57,6 +57,19 @@ _NEXT_BATCH = sa.text("SELECT nextval('ingest_batches_seq')")
 MAX_KEY_RACES = 5
 
 ProgressCallback = Callable[[IngestCounts], None]
+Finalize = Callable[[Connection], None]
+
+
+class Rejected(NamedTuple):
+    """A record a collector could not map to a canonical event, given in place of its bytes.
+
+    It is quarantined with its native raw text and the reason, and counted as received and
+    quarantined like any invalid record, in the same batch transaction.
+    """
+
+    raw: bytes
+    reason: str
+    source: str | None = None
 
 
 @dataclass
@@ -84,13 +97,17 @@ class _Batch:
     months: set[tuple[int, int]] = field(default_factory=set)
 
 
-def _prepare(chunk: list[tuple[int, bytes]]) -> _Batch:
+def _prepare(chunk: list[tuple[int, bytes | Rejected]]) -> _Batch:
     batch = _Batch(datetime.now(UTC), chunk[0][0], chunk[-1][0], received=len(chunk))
     firsts, repeats, invalid, raws = batch.firsts, batch.repeats, batch.invalid, batch.raws
     for index, (record_no, raw) in enumerate(chunk):
         if not index & 31:
             time.sleep(0)  # let the writer thread take the GIL when its socket is ready
-        result = validate(record_no, raw)
+        if raw.__class__ is Rejected:
+            raws[record_no] = raw.raw  # type: ignore[union-attr]
+            invalid.append(Invalid(record_no, raw.reason, raw.source))  # type: ignore[union-attr]
+            continue
+        result = validate(record_no, raw)  # type: ignore[arg-type]
         raws[record_no] = raw
         if type(result) is Valid:
             key = (result.source, result.id)
@@ -104,7 +121,9 @@ def _prepare(chunk: list[tuple[int, bytes]]) -> _Batch:
     return batch
 
 
-def _chunks(records: Iterable[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+def _chunks(
+    records: Iterable[tuple[int, bytes | Rejected]], size: int
+) -> Iterator[list[tuple[int, bytes | Rejected]]]:
     iterator = iter(records)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
@@ -171,7 +190,7 @@ class _Writer:
             )
         return stored, new
 
-    def write(self, batch: _Batch) -> IngestCounts:
+    def write(self, batch: _Batch, finalize: Finalize | None = None) -> IngestCounts:
         self._ensure_partitions(batch.months)
         conn = self.conn
         with conn.begin():
@@ -221,6 +240,8 @@ class _Writer:
                     **counts.as_dict(),
                 },
             )
+            if finalize is not None:
+                finalize(conn)
         return counts
 
     def _record_sources(self, batch: _Batch, new: list[Valid]) -> None:
@@ -290,15 +311,20 @@ def _few_collections() -> Iterator[None]:
 
 def ingest_records(
     engine: Engine,
-    records: Iterable[tuple[int, bytes]],
+    records: Iterable[tuple[int, bytes | Rejected]],
     run: RunInfo,
     *,
     batch_size: int | None = None,
     progress: ProgressCallback | None = None,
+    finalize: Finalize | None = None,
 ) -> IngestCounts:
     """Ingest `(record_no, raw)` records (see `app.ingest.reader`); returns the counts.
 
     This is the one write path into the store: the CLI and every collector call it.
+    `raw` may be a `Rejected` (a collector's unmappable record). `finalize(conn)`, if
+    given, runs inside the LAST batch's transaction (or a transaction of its own when there
+    are no records): a collector moves its cursor there, so the cursor commits with the
+    rows it covers.
     """
     size = batch_size or load_settings().ingest_batch_size
     total = IngestCounts()
@@ -308,15 +334,25 @@ def ingest_records(
     ):
         writer = _Writer(conn, run)
         pending: Future[IngestCounts] | None = None
+        held: _Batch | None = None  # the newest batch waits, so finalize goes with the last one
         for chunk in _chunks(records, size):
             batch = _prepare(chunk)  # overlaps with the previous batch's write
-            if pending is not None:
-                total.add(pending.result())
-                if progress:
-                    progress(total)
-            pending = pool.submit(writer.write, batch)
+            if held is not None:
+                if pending is not None:
+                    total.add(pending.result())
+                    if progress:
+                        progress(total)
+                pending = pool.submit(writer.write, held)
+            held = batch
         if pending is not None:
             total.add(pending.result())
             if progress:
                 progress(total)
+        if held is not None:
+            total.add(writer.write(held, finalize))
+            if progress:
+                progress(total)
+        elif finalize is not None:
+            with conn.begin():
+                finalize(conn)
     return total
