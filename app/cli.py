@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_policies(commands, common)
 
+    from app.commands.collect import register as register_collect
+
+    register_collect(commands, common)
+
     demo = commands.add_parser(
         "demo", parents=[common], help="database, demo data and the Streamlit app, all in one"
     )
@@ -139,6 +143,15 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands.policies import run_policies
 
             return run_policies(args)
+        if args.command in ("collect", "sources", "scheduler"):
+            from app.commands import collect
+
+            run = {
+                "collect": collect.run_collect,
+                "sources": collect.run_sources,
+                "scheduler": collect.run_scheduler_command,
+            }[args.command]
+            return run(args)
         if args.command == "demo":
             from app.commands.demo import run_demo
 

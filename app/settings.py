@@ -35,6 +35,36 @@ class Settings(BaseSettings):
         default=10_000, ge=1, le=1_000_000, description="Events per ingest transaction."
     )
     port: int = Field(default=8501, ge=1, le=65535, description="Port of the Streamlit app.")
+    sources_file: Path | None = Field(
+        default=None, description="TOML file of sources registered by ctower collect and scheduler."
+    )
+    collector_attempts: int = Field(
+        default=4, ge=1, le=20, description="Fetch attempts per page before a run fails (1 = no retry)."
+    )
+    collector_backoff_seconds: float = Field(
+        default=0.5, gt=0, le=300, description="First retry waits up to this long (full jitter)."
+    )
+    collector_backoff_factor: float = Field(
+        default=2.0, ge=1, le=10, description="Each further retry may wait this many times longer."
+    )
+    collector_backoff_max_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="No retry waits longer than this."
+    )
+    collector_max_pages: int = Field(
+        default=100, ge=1, le=100_000, description="Pages one run reads at most; the next run goes on."
+    )
+    collector_down_after: int = Field(
+        default=3, ge=1, le=1000, description="Failed runs in a row after which a source is 'down'."
+    )
+    scheduler_sync_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="How often the scheduler re-reads the sources table."
+    )
+    scheduler_detect_seconds: float = Field(
+        default=60.0, gt=0, le=86_400, description="How often the scheduler runs the exception detectors."
+    )
+    scheduler_workers: int = Field(
+        default=4, ge=1, le=64, description="Sources the scheduler collects at the same time."
+    )
 
     @field_validator("timezone")
     @classmethod

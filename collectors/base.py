@@ -32,13 +32,13 @@ Clock = Callable[[], datetime]  # returns an aware datetime (UTC)
 class SourceError(Exception):
     """The source cannot be read; retrying will not help. The message is one clear line."""
 
-
-class TransientError(SourceError):
-    """The source failed in a way that may pass (refused, timeout, 5xx, 429)."""
-
     def __init__(self, message: str, *, http_status: int | None = None) -> None:
         super().__init__(message)
         self.http_status = http_status
+
+
+class TransientError(SourceError):
+    """The source failed in a way that may pass (refused, timeout, 5xx, 429)."""
 
 
 class Unmappable(Exception):

@@ -1,0 +1,198 @@
+"""The one list of scheduled jobs, their functions, and the scheduler that runs them.
+
+Jobs (see `scheduled_jobs`), each an importable function with max_instances=1,
+coalesce=True and a misfire grace time:
+
+- `collect:<source>`: `collectors.jobs:collect_source`, one per enabled, unpaused source,
+  every `schedule_seconds`, first at start; after a run that stored events the exception
+  detectors run;
+- `detect-exceptions`: `collectors.jobs:detect_job`, every `scheduler_detect_seconds`;
+- `sync-sources`: `collectors.jobs:sync_sources`, every `scheduler_sync_seconds`: re-reads the
+  sources table and adds, removes and reschedules the collect jobs.
+
+Several schedulers may run against one database: each run holds its source's advisory
+lock (collectors/runner.py), so a source is never collected twice at once; the detectors
+take a lock of their own the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from app.settings import Settings, load_settings
+from collectors.base import Context, SourceConfig
+from collectors.config import load_sources
+from collectors.health import RunResult
+from collectors.runner import run_once, source_lock
+
+log = logging.getLogger("ctower.scheduler")
+
+COLLECT_PREFIX = "collect:"
+DETECTORS_LOCK = "*detectors"  # not a possible source name, so never a source's lock
+JOB_OPTIONS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One scheduled job: its id, importable function, interval and arguments."""
+
+    id: str
+    func: str
+    seconds: float
+    args: tuple[Any, ...] = ()
+    run_at_start: bool = False
+
+
+@dataclass
+class Runtime:
+    """What the jobs of one scheduler share (passed to each job; the job store is in memory)."""
+
+    engine: Engine
+    context: Context
+    names: tuple[str, ...] | None = None  # only these sources (ctower collect NAME...)
+    scheduler: BaseScheduler | None = None
+    settings: Settings = field(default_factory=load_settings)
+
+
+def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[JobSpec]:
+    """THE list of jobs for these sources."""
+    jobs = [
+        JobSpec(
+            f"{COLLECT_PREFIX}{s.name}",
+            "collectors.jobs:collect_source",
+            s.schedule_seconds,
+            (s.name,),
+            run_at_start=True,
+        )
+        for s in sources
+    ]
+    jobs.append(JobSpec("detect-exceptions", "collectors.jobs:detect_job", settings.scheduler_detect_seconds))
+    jobs.append(JobSpec("sync-sources", "collectors.jobs:sync_sources", settings.scheduler_sync_seconds))
+    return jobs
+
+
+def default_context(engine: Engine, settings: Settings | None = None) -> Context:
+    """The context of a real run: the wall clock, the stdlib HTTP client, this database."""
+    settings = settings or load_settings()
+    return Context(
+        clock=lambda: datetime.now(UTC),
+        database_url=engine.url.render_as_string(hide_password=False),
+        data_dir=settings.data_dir,
+    )
+
+
+# --- job functions ----------------------------------------------------------------------
+def detect_exceptions(engine: Engine, as_of: datetime) -> dict[str, int] | None:
+    """Run the exception detectors as of `as_of` over the 7 days before it, with the stored
+    policies; None when another process is running them or the queue is ahead of `as_of`."""
+    from metrics import policies as stored_policies
+    from metrics.exception_queue import QueueReplayError, run_detectors
+    from metrics.params import Window
+
+    with source_lock(engine, DETECTORS_LOCK) as taken:
+        if not taken:
+            return None
+        with engine.connect() as conn:
+            policies = stored_policies.load(conn)
+        try:
+            return run_detectors(engine, Window.of(as_of=as_of), policies)
+        except QueueReplayError as exc:
+            log.info("exception detectors not run: %s", exc)
+            return None
+
+
+def detect_job(runtime: Runtime) -> dict[str, int] | None:
+    try:
+        return detect_exceptions(runtime.engine, runtime.context.clock())
+    except Exception:
+        log.exception("the exception detectors failed")
+        return None
+
+
+def collect_source(name: str, runtime: Runtime) -> RunResult | None:
+    """Collect one registered source once (its configuration read afresh), then detect."""
+    found = load_sources(runtime.engine, [name])
+    if not found:
+        log.warning("source %s is no longer registered; not collected", name)
+        return None
+    result = run_once(runtime.engine, found[0], runtime.context)
+    if result.accepted:
+        detect_job(runtime)
+    return result
+
+
+def sync_sources(runtime: Runtime) -> None:
+    """Make the scheduler's jobs those of the sources table: add, remove, reschedule."""
+    scheduler = runtime.scheduler
+    assert scheduler is not None, "sync_sources needs the runtime's scheduler"
+    sources = load_sources(runtime.engine, runtime.names, runnable_only=True)
+    wanted = {spec.id: spec for spec in scheduled_jobs(sources, runtime.settings)}
+    current = {job.id: job for job in scheduler.get_jobs()}
+    for job_id, job in current.items():
+        if job_id not in wanted:
+            job.remove()
+            log.info("%s: unscheduled", job_id)
+    for job_id, spec in wanted.items():
+        job = current.get(job_id)
+        if job is None:
+            scheduler.add_job(
+                spec.func,
+                IntervalTrigger(seconds=spec.seconds),
+                args=spec.args,
+                kwargs={"runtime": runtime},
+                id=spec.id,
+                name=spec.id,
+                next_run_time=datetime.now(UTC) if spec.run_at_start else None,
+                **JOB_OPTIONS,
+            )
+            log.info("%s: scheduled every %g s", job_id, spec.seconds)
+        elif job.trigger.interval.total_seconds() != spec.seconds:
+            job.reschedule(IntervalTrigger(seconds=spec.seconds))
+            log.info("%s: rescheduled every %g s", job_id, spec.seconds)
+
+
+def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(runtime.settings.scheduler_workers)},
+        job_defaults=JOB_OPTIONS,
+        timezone=UTC,
+    )
+    runtime.scheduler = scheduler
+    return scheduler
+
+
+def run_scheduler(
+    engine: Engine,
+    context: Context,
+    stop_event: threading.Event,
+    *,
+    names: Sequence[str] | None = None,
+    settings: Settings | None = None,
+) -> None:
+    """Run the jobs until `stop_event` is set (or Ctrl-C), then stop, letting running runs end.
+
+    Call it in a thread or a process of its own; `names` limits it to those sources.
+    """
+    runtime = Runtime(engine, context, tuple(names) if names is not None else None)
+    if settings is not None:
+        runtime.settings = settings
+    scheduler = build_scheduler(runtime)
+    scheduler.start()
+    try:
+        sync_sources(runtime)
+        while not stop_event.wait(0.5):
+            pass
+    finally:
+        scheduler.shutdown(wait=True)
+        log.info("scheduler stopped")

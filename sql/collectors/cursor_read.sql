@@ -1,0 +1,1 @@
+SELECT cursor FROM source_cursors WHERE source = :source

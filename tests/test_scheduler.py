@@ -1,0 +1,179 @@
+"""The scheduler: one job per source on its schedule, kept in step with the sources table,
+and never two runs of one source at once, even with two scheduler processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from collectors.base import Context, SourceConfig
+from collectors.config import pause, register
+from collectors.jobs import (
+    Runtime,
+    build_scheduler,
+    collect_source,
+    detect_exceptions,
+    run_scheduler,
+    sync_sources,
+)
+from tests.conftest import REPO
+from tests.kinds_for_tests import serving
+
+KIND = "tests.kinds_for_tests"
+
+
+def routed(n: int) -> dict[str, str]:
+    return {"order": f"ORD-{n:06d}", "node": "STORE-0042", "at": f"2026-11-20T10:{n:02d}:00+00:00"}
+
+
+def source(url: str, name: str = "oms", every: float = 60.0) -> SourceConfig:
+    return SourceConfig(name=name, kind=KIND, schedule_seconds=every, options={"url": url})
+
+
+def wait_for(condition: Any, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def count(engine: sa.Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(sql)).scalar() or 0)
+
+
+def test_the_scheduler_collects_each_source_at_start_and_stops_when_asked(engine):
+    with serving([routed(1), routed(2), routed(3)]) as feed:
+        register(engine, [source(feed.url)])
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=run_scheduler, args=(engine, Context(clock=lambda: datetime.now(UTC)), stop)
+        )
+        thread.start()
+        try:
+            stored = wait_for(lambda: count(engine, "SELECT count(*) FROM events WHERE source = 'oms'") == 3)
+        finally:
+            stop.set()
+            thread.join(timeout=20)
+    assert stored and not thread.is_alive()
+    assert count(engine, "SELECT count(*) FROM collector_runs WHERE status = 'ok'") >= 1
+    assert count(engine, "SELECT count(*) FROM collector_runs WHERE status = 'running'") == 0
+
+
+def test_the_jobs_follow_the_sources_table_added_paused_and_rescheduled(engine):
+    runtime = Runtime(engine, Context(clock=lambda: datetime.now(UTC)))
+    scheduler = build_scheduler(runtime)  # not started: the jobs wait, nothing runs
+
+    def jobs() -> dict[str, float]:
+        return {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
+
+    oms = source("http://127.0.0.1:9/feed", "oms", 30)
+    register(engine, [oms])
+    sync_sources(runtime)
+    assert jobs() == {"collect:oms": 30, "detect-exceptions": 60, "sync-sources": 30}
+    register(engine, [source("http://127.0.0.1:9/feed", "wms", 300)])
+    sync_sources(runtime)
+    assert jobs()["collect:wms"] == 300
+    register(engine, [replace(oms, schedule_seconds=5)])
+    pause(engine, "wms")
+    sync_sources(runtime)
+    assert jobs() == {"collect:oms": 5, "detect-exceptions": 60, "sync-sources": 30}
+    register(engine, [replace(oms, enabled=False)])
+    sync_sources(runtime)
+    assert "collect:oms" not in jobs()
+
+
+def _scheduler_process(database_url: str, config: Path, data_dir: Path) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CTOWER_DATA_DIR": str(data_dir),
+        "PYTHONPATH": str(REPO),
+        "CTOWER_SCHEDULER_SYNC_SECONDS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "scheduler", "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=config.parent,
+    )
+
+
+def test_two_scheduler_processes_never_collect_one_source_at_once(engine, database_url, tmp_path):
+    with serving([routed(n) for n in range(1, 5)], page_size=1) as feed:
+        feed.delay = 0.3  # a slow source: each run takes more than its 0.5 s schedule
+        config = tmp_path / "sources.toml"
+        config.write_text(
+            f'[[source]]\nname = "oms"\nkind = "{KIND}"\nschedule = "500ms"\n'
+            f'[source.options]\nurl = "{feed.url}"\n'
+        )
+        first = _scheduler_process(database_url, config, tmp_path / "data")
+        second = _scheduler_process(database_url, config, tmp_path / "data")
+        try:
+            busy = wait_for(
+                lambda: (
+                    count(engine, "SELECT count(*) FROM collector_runs WHERE status = 'ok'") >= 4
+                    and count(engine, "SELECT count(*) FROM collector_runs WHERE status = 'skipped'") >= 1
+                ),
+                seconds=60,
+            )
+        finally:
+            first.send_signal(signal.SIGTERM)
+            second.send_signal(signal.SIGINT)  # Ctrl-C stops as gracefully
+            outputs = [process.communicate(timeout=30) for process in (first, second)]
+    assert busy, outputs
+    assert [p.returncode for p in (first, second)] == [0, 0], outputs
+    assert all("stopped" in err for _out, err in outputs)
+    with engine.connect() as conn:
+        runs = list(
+            conn.execute(
+                sa.text(
+                    "SELECT started_at, finished_at FROM collector_runs"
+                    " WHERE source = 'oms' AND status <> 'skipped' ORDER BY started_at"
+                )
+            )
+        )
+    assert all(r.finished_at is not None for r in runs)
+    for earlier, later in zip(runs, runs[1:], strict=False):
+        assert earlier.finished_at <= later.started_at
+    assert count(engine, "SELECT count(*) FROM event_keys WHERE source = 'oms'") == 4
+
+
+def test_a_collect_job_that_stores_events_runs_the_detectors_and_an_earlier_instant_is_tolerated(engine):
+    negative = {
+        "specversion": "1.0",
+        "id": "pos-count-1",
+        "source": "pos/store-0042",
+        "type": "retail.inventory.snapshot",
+        "time": "2026-11-20T10:00:00+00:00",
+        "data": {"system": "pos", "location_id": "STORE-0042", "sku": "SKU-00017", "on_hand": -3},
+    }
+    later = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    with serving([negative]) as feed:
+        register(engine, [source(feed.url, "pos")])
+        result = collect_source("pos", Runtime(engine, Context(clock=lambda: later)))
+    assert result is not None and result.accepted == 1
+    with engine.connect() as conn:
+        found = list(
+            conn.execute(
+                sa.text("SELECT type, entity, status FROM exceptions WHERE type = 'negative_inventory'")
+            )
+        )
+    assert [tuple(r) for r in found] == [("negative_inventory", "pos|STORE-0042|SKU-00017", "open")]
+    assert detect_exceptions(engine, later - timedelta(hours=1)) is None  # the queue only moves forward
+    again = detect_exceptions(engine, later)
+    assert again is not None and (again["opened"], again["reopened"], again["resolved"]) == (0, 0, 0)
