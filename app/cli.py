@@ -92,21 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_collect(commands, common)
 
-    demo = commands.add_parser(
-        "demo", parents=[common], help="database, demo data and the Streamlit app, all in one"
-    )
-    demo.add_argument("--port", type=int, help="port of the app (default: $CTOWER_PORT, 8501)")
-    demo.add_argument("--address", default="127.0.0.1", help="address to serve on (0.0.0.0: every interface)")
-    demo.add_argument(
-        "--demo-events",
-        type=int,
-        default=50_000,
-        metavar="N",
-        help="demo events loaded into an empty store",
-    )
-    demo.add_argument(
-        "--no-serve", action="store_true", help="prepare the database and demo data, do not serve"
-    )
+    from app.commands.demo import register as register_demo
+    from app.commands.simulate import register as register_simulate
+
+    register_simulate(commands, common)
+    register_demo(commands, common)
     return parser
 
 
@@ -152,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
                 "scheduler": collect.run_scheduler_command,
             }[args.command]
             return run(args)
+        if args.command == "simulate":
+            from app.commands.simulate import run_simulate
+
+            return run_simulate(args)
         if args.command == "demo":
             from app.commands.demo import run_demo
 

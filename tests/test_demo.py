@@ -1,35 +1,74 @@
-"""`ctower demo` prepares a usable store: demo data once, never over real data."""
+"""`ctower demo` runs the whole product: simulator, collectors and app, and stops cleanly."""
 
-from datetime import UTC, datetime
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.commands.demo import load_demo_events
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
-def _count(engine, table: str) -> int:
-    with engine.connect() as conn:
-        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
-def test_demo_data_fills_an_empty_store_once_and_nothing_is_from_the_future(engine):
-    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-    loaded = load_demo_events(engine, 3_000, now=now)
-    assert 0 < loaded <= 3_000
-    assert _count(engine, "events") == loaded
-    assert _count(engine, "quarantine") == 0
-    with engine.connect() as conn:
-        latest = conn.execute(sa.text("SELECT max(time) FROM events")).scalar_one()
-    assert latest <= now
-
-    assert load_demo_events(engine, 3_000, now=now) == 0  # a store with events is left alone
-    assert _count(engine, "events") == loaded
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_demo_without_serving_prepares_the_database_and_exits_zero(ctower):
-    result = ctower("demo", "--no-serve", "--demo-events", "500")
-    assert result.returncode == 0, result.stderr
-    assert "events loaded" in result.stdout
-    again = ctower("demo", "--no-serve", "--demo-events", "500")
-    assert again.returncode == 0
-    assert "already has events" in again.stdout
+def test_the_demo_collects_the_simulated_estate_serves_the_app_and_stops_on_ctrl_c(
+    database_url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    app_port, sim_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CTOWER_DATA_DIR": str(tmp_path / "data"),
+        "CTOWER_SCHEDULER_SYNC_SECONDS": "2",
+    }
+    command = [
+        sys.executable, "-m", "app.cli", "demo", "--backfill-days", "0.5", "--stores", "6",
+        "--skus", "60", "--port", str(app_port), "--sim-port", str(sim_port),
+    ]  # fmt: skip
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        demo = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 150
+            collected = 0
+            while time.monotonic() < deadline and demo.poll() is None:
+                with engine.connect() as conn:
+                    collected = conn.execute(
+                        sa.text("SELECT count(*) FROM events WHERE source <> 'ctower/collector'")
+                    ).scalar_one()
+                if collected and _answers(f"http://127.0.0.1:{app_port}/_stcore/health"):
+                    break
+                time.sleep(1)
+            assert demo.poll() is None, log.read_text()[-3000:]
+            assert collected > 0, "no simulated event was collected: " + log.read_text()[-3000:]
+            assert _listening(sim_port)
+            with engine.connect() as conn:
+                sources = set(conn.execute(sa.text("SELECT name FROM sources")).scalars())
+            assert {"oms", "wms", "middleware"} <= sources
+        finally:
+            demo.send_signal(signal.SIGINT)
+            code = demo.wait(timeout=60)
+    assert code == 0, log.read_text()[-3000:]
+    assert not _listening(sim_port) and not _listening(app_port)

@@ -1,75 +1,143 @@
-"""`ctower demo`: the database, demo data and the Streamlit app, all in one.
+"""`ctower demo`: the whole product on one machine, in one command.
 
-Starts the embedded PostgreSQL (or uses DATABASE_URL), migrates, loads generated demo
-events into an empty store (the last 30 days, so the pages have something recent), then
-serves the app until Ctrl-C, when it stops the app and the embedded server it started.
+1. the database: the embedded PostgreSQL (or DATABASE_URL), migrated;
+2. the simulated estate (`ctower simulate`): backfills the last `--backfill-days` days as
+   fast as it can, then runs live with the wall clock, serving its systems on 127.0.0.1;
+3. the demo sources registered (OMS, WMS, middleware over HTTP; ERP tables over SQL; store
+   POS and marketplace file drops), and the scheduler (`ctower scheduler`) collecting them;
+4. the Streamlit app.
+
+Each runs in a process of its own (collectors never run inside a page, and two cores are
+used). Ctrl-C, or any of them ending, stops all of them and the embedded server.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+import time
 from pathlib import Path
+from typing import Any
 
-import orjson
-import sqlalchemy as sa
-
+from app.commands import UsageError
 from app.db import embedded
 from app.db.engine import get_engine
 from app.db.migrate import migrate
-from app.ingest.store import RunInfo, ingest_records
 from app.settings import load_settings
 
 ENTRY = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+STOP_GRACE_SECONDS = 20.0
 
 
-def load_demo_events(engine: sa.Engine, count: int, now: datetime | None = None) -> int:
-    """Ingest `count` generated events ending before `now` into an empty store; returns accepted."""
-    from simulator.generate import generate_events
-
-    with engine.connect() as conn:
-        if conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM event_keys)")).scalar():
-            return 0
-    now = now or datetime.now(UTC)
-    start = now - timedelta(days=35)
-    events = generate_events(count, start=start.replace(microsecond=0), days=30)
-    records = (
-        (number, orjson.dumps(event))
-        for number, event in enumerate(events, 1)
-        if datetime.fromisoformat(event["time"]) <= now  # nothing from the future
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    demo = subparsers.add_parser(
+        "demo",
+        parents=[common],
+        help="database, simulated estate, collectors and the app, all in one",
     )
-    counts = ingest_records(engine, records, RunInfo(origin="ctower demo", source_label="demo"))
-    return counts.accepted
+    demo.add_argument("--port", type=int, help="port of the app (default: $CTOWER_PORT, 8501)")
+    demo.add_argument("--address", default="127.0.0.1", help="address to serve on (0.0.0.0: every interface)")
+    demo.add_argument(
+        "--backfill-days",
+        type=float,
+        default=14.0,
+        metavar="N",
+        help="days of history the simulator makes first (14)",
+    )
+    demo.add_argument("--stores", type=int, default=300, metavar="N", help="stores in the estate (300)")
+    demo.add_argument("--skus", type=int, default=2000, metavar="N", help="SKUs in the estate (2000)")
+    demo.add_argument("--seed", type=int, default=7, help="the estate's seed (7)")
+    demo.add_argument(
+        "--sim-port", type=int, default=0, metavar="N", help="the simulator's port (default: a free one)"
+    )
+    demo.add_argument(
+        "--no-serve", action="store_true", help="everything but the app (the simulator and collectors)"
+    )
+
+
+def _free_port(address: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((address, 0))
+        return int(probe.getsockname()[1])
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.backfill_days < 0:
+        raise UsageError(f"--backfill-days must be 0 or more, got {args.backfill_days:g}")
+    if args.stores < 1 or args.skus < 1:
+        raise UsageError("--stores and --skus must be at least 1")
+
+
+def _stop(processes: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    """Ask each child to stop (newest first), then wait; kill what does not stop in time."""
+    for _name, process in reversed(processes):
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for name, process in reversed(processes):
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"{name} did not stop within {STOP_GRACE_SECONDS:g} s; killed it", flush=True)
+            process.kill()
+            process.wait()
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from collectors.config import register as register_sources
+    from simulator.sources import demo_sources
+
+    _check(args)
     settings = load_settings()
     external = bool(args.database_url or settings.database_url)
     engine = get_engine(args.database_url)
     migrate(engine)
-    loaded = load_demo_events(engine, args.demo_events)
-    print(f"demo data: {loaded} events loaded" if loaded else "demo data: the store already has events")
-    if args.no_serve:
-        return 0
+    url = engine.url.render_as_string(hide_password=False)
+    sim_port = args.sim_port or _free_port()
+    drop_dir = (Path(settings.data_dir) / "sim-drop").resolve()
+    register_sources(engine, demo_sources(f"http://127.0.0.1:{sim_port}", drop_dir))
+    engine.dispose()
+
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    ctower = [sys.executable, "-m", "app.cli"]
+    simulate = [
+        *ctower, "simulate", "--port", str(sim_port), "--drop-dir", str(drop_dir),
+        "--backfill-days", f"{args.backfill_days:g}", "--stores", str(args.stores),
+        "--skus", str(args.skus), "--seed", str(args.seed),
+    ]  # fmt: skip
     port = args.port or settings.port
-    env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}
-    command = [
+    streamlit = [
         sys.executable, "-m", "streamlit", "run", str(ENTRY),
         "--server.headless=true", f"--server.port={port}", f"--server.address={args.address}",
         "--browser.gatherUsageStats=false",
     ]  # fmt: skip
-    print(f"Control Tower is at http://{args.address}:{port}  (Ctrl-C stops it)", flush=True)
-    app = subprocess.Popen(command, env=env)
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
-        return app.wait()
+        # own sessions: a terminal's Ctrl-C reaches this process only, which stops each child once
+        def start(name: str, command: list[str]) -> None:
+            processes.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
+
+        start("simulator", simulate)
+        start("scheduler", [*ctower, "scheduler"])
+        if not args.no_serve:
+            start("app", streamlit)
+            print(f"Control Tower is at http://{args.address}:{port}  (Ctrl-C stops everything)", flush=True)
+        else:
+            print("simulator and collectors running (Ctrl-C stops them)", flush=True)
+        while True:
+            for name, process in processes:
+                if process.poll() is not None:
+                    print(f"{name} ended (exit {process.returncode}); stopping the demo", flush=True)
+                    return 1
+            time.sleep(0.5)
     except KeyboardInterrupt:
-        app.terminate()
-        app.wait(timeout=10)
         return 0
     finally:
+        _stop(processes)
         if not external:
             embedded.stop(settings.data_dir)
-            print("stopped the embedded database")
+            print("stopped the embedded database", flush=True)

@@ -1,0 +1,6 @@
+-- One page of the feed after a cursor, in publish order (one row more than asked: has_more).
+SELECT seq, body::text AS body
+FROM sim.oms_events
+WHERE seq > :after
+ORDER BY seq
+LIMIT :limit
