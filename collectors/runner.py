@@ -9,8 +9,9 @@
    jitter; a `SourceError` fails the run at once;
 3. maps each native record to canonical events; an unmappable record is quarantined
    with its raw text and the reason "mapping: ...";
-4. ingests each page through the one write path, the new cursor saved (and the kind's
-   `settle` hook run) in the transaction of the page's last rows, then calls `done`;
+4. ingests the pages through the one write path (small pages in groups of about
+   CTOWER_INGEST_BATCH_SIZE records), the new cursor saved (and the kind's `settle` hook
+   run for each page) in the transaction of the group's last rows, then calls `done`;
 5. stores a `retail.integration.call` event for every fetch attempt (ok or failed) with the
    page's rows, or at the end of a failed run in a transaction of their own;
 6. writes the run log and the source's health.
@@ -294,44 +295,64 @@ class _Pull:
         self.result.last_event_time = newest
         return out
 
-    def store(self, collector: Collector, page: Page, page_no: int) -> None:
-        records = self.map(collector, page.records)
+    def store(self, collector: Collector, pages: list[Page]) -> None:
+        """Ingest pages read in a row as ONE transaction: their rows and telemetry, the last
+        page's cursor and every page's `settle`; then `done` for each page, in order."""
+        records: list[Record] = []
+        for page in pages:
+            records += self.map(collector, page.records)
         telemetry_count = len(self.telemetry)
         records += self._take_telemetry()
         settle = getattr(collector, "settle", None)
+        last = pages[-1]
 
         def finalize(conn: Connection) -> None:
             conn.execute(
                 sql_text("collectors/cursor_save"),
                 {
                     "source": self.source.name,
-                    "cursor": orjson.dumps(page.next_cursor, default=str).decode(),
+                    "cursor": orjson.dumps(last.next_cursor, default=str).decode(),
                     "run_id": self.result.run_id,
                 },
             )
             if settle is not None:
-                settle(conn, page)
+                for page in pages:
+                    settle(conn, page)
 
         counts = ingest_records(self.engine, records, self.run, finalize=finalize)
         result = self.result
-        result.cursor_after = page.next_cursor
+        result.cursor_after = last.next_cursor
         result.telemetry += telemetry_count
         result.accepted += counts.accepted - telemetry_count  # telemetry ids are new: always accepted
         result.duplicate += counts.duplicate
         result.quarantined += counts.quarantined
         done = getattr(collector, "done", None)
         if done is not None:
-            done(page)
+            for page in pages:
+                done(page)
 
-    def pages(self, collector: Collector, cursor: Cursor, max_pages: int) -> None:
-        for page_no in range(1, max_pages + 1):
-            page = self.fetch(collector, cursor, page_no)
-            self.result.pages += 1
-            self.result.read += len(page.records)
-            self.store(collector, page, page_no)
-            cursor = page.next_cursor
-            if not page.more:
-                return
+    def pages(self, collector: Collector, cursor: Cursor, max_pages: int, group_records: int) -> None:
+        """Fetch page after page; pages are stored in groups of about `group_records` records
+        (small pages, e.g. one small file each, would otherwise cost a transaction apiece).
+        What was read is stored before a failed fetch ends the run."""
+        group: list[Page] = []
+        size = 0
+        try:
+            for page_no in range(1, max_pages + 1):
+                page = self.fetch(collector, cursor, page_no)
+                self.result.pages += 1
+                self.result.read += len(page.records)
+                group.append(page)
+                size += len(page.records)
+                cursor = page.next_cursor
+                if not page.more:
+                    break
+                if size >= group_records:
+                    full, group, size = group, [], 0
+                    self.store(collector, full)
+        finally:
+            if group:  # read, not yet stored (the end, or a failed fetch): store it
+                self.store(collector, group)
 
 
 def read_cursor(engine: Engine, name: str) -> Cursor:
@@ -348,8 +369,12 @@ def run_once(
     sleep: Sleep = time.sleep,
     rng: random.Random | None = None,
     retry: Retry | None = None,
+    group_records: int | None = None,
 ) -> RunResult:
-    """Collect `source` once (see the module's docstring); safe to run twice, or at once."""
+    """Collect `source` once (see the module's docstring); safe to run twice, or at once.
+
+    `group_records`: pages are stored in transactions of about this many records (default
+    CTOWER_INGEST_BATCH_SIZE; 1 stores each page in a transaction of its own)."""
     settings = load_settings()
     retry = retry or Retry.from_settings(settings)
     result = RunResult(source=source.name, run_id=uuid.uuid4(), started_at=context.clock())
@@ -370,7 +395,12 @@ def run_once(
         pull = _Pull(engine, source, context, result, retry, sleep, rng or random.Random())
         try:
             collector = kinds.build(source, context)
-            pull.pages(collector, result.cursor_before, max_pages or settings.collector_max_pages)
+            pull.pages(
+                collector,
+                result.cursor_before,
+                max_pages or settings.collector_max_pages,
+                group_records or settings.ingest_batch_size,
+            )
             result.status = "ok"
         except Exception as exc:
             result.status, result.error = "failed", one_line(exc)

@@ -29,9 +29,9 @@ from sqlalchemy.engine import Engine
 from simulator.faults import FaultBoard, parse_fault
 from simulator.storage import sim_sql
 
-MAX_LIMIT = 1000
+MAX_LIMIT = 5000
 DEFAULT_LIMIT = 100
-WMS_WINDOW = 100_000  # a WMS listing covers at most this many transactions after since_id
+WMS_WINDOW = 25_000  # a WMS listing covers at most this many transactions after since_id (bounded OFFSET)
 COMMAND_PATHS = {"/oms/api/v2/commands": "oms", "/wms/v1/commands": "wms", "/control/commands": "control"}
 SYSTEM_PREFIXES = (("/oms/", "oms"), ("/wms/", "wms"), ("/middleware/", "middleware"))
 

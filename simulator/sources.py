@@ -17,7 +17,7 @@ from collectors.mappings.sim_pos import DELIMITER
 from simulator.systems.files import MARKER
 
 ERP_SCHEDULES = {"stock_levels": 30.0, "stock_movements": 30.0, "purchase_orders": 60.0}
-HTTP_PAGE_SIZE = 1000
+HTTP_PAGE_SIZE = 5000
 ERP_BATCH_SIZE = 5000
 
 

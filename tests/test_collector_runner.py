@@ -332,10 +332,34 @@ def test_settle_runs_in_the_transaction_that_moves_the_cursor_and_done_after_it_
 
     monkeypatch.setattr(kind, "on_hook", hook)
     with serving([routed(1), routed(2), routed(3)], page_size=2) as feed:
-        run(engine, source(feed))
+        run(engine, source(feed), group_records=1)  # each page in a transaction of its own
     assert seen == [
         ("settle", 2, 2, None),  # saved in this transaction, not visible outside yet
         ("done", 2, None, 2),  # committed
         ("settle", 3, 3, 2),
         ("done", 3, None, 3),
     ]
+
+
+def test_small_pages_are_stored_together_in_one_transaction_with_the_last_cursor(engine, monkeypatch):
+    import tests.kinds_for_tests as kind
+
+    seen: list[tuple[str, Any, Any, Any]] = []
+
+    def hook(name: str, conn: Any, page: Any) -> None:
+        inside = conn.execute(sa.text("SELECT cursor FROM source_cursors")).scalar() if conn else None
+        seen.append((name, page.next_cursor, inside, cursor(engine)))
+
+    monkeypatch.setattr(kind, "on_hook", hook)
+    with serving([routed(1), routed(2), routed(3)], page_size=2) as feed:
+        result = run(engine, source(feed), group_records=10)
+    # both pages (2 + 1 records) in one transaction: each page settled inside it, with the
+    # last page's cursor; nothing visible outside until the commit; then done for each page
+    assert seen == [
+        ("settle", 2, 3, None),
+        ("settle", 3, 3, None),
+        ("done", 2, None, 3),
+        ("done", 3, None, 3),
+    ]
+    assert (result.pages, result.accepted) == (2, 3)
+    assert scalar(engine, "SELECT count(*) FROM ingest_batches WHERE run_id = :r", r=result.run_id) == 1

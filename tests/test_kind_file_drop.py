@@ -293,9 +293,9 @@ def test_a_big_file_is_read_in_pages_and_a_crash_mid_file_resumes_at_the_next_ro
     path = drop(drop_folder, "big.csv", HEADER + count_rows(10))
     source = pos_source(drop_folder, max_rows_per_page=4)
 
-    crashed = collect(engine, replace(source, kind="tests.test_kind_file_drop"), context)
+    crashed = collect(engine, replace(source, kind="tests.test_kind_file_drop"), context, group_records=1)
     after_crash = (stored(engine), read_cursor(engine, "pos-counts"))
-    one_page = collect(engine, source, context, max_pages=1)
+    one_page = collect(engine, source, context, max_pages=1, group_records=1)
     after_one_page = (stored(engine), read_cursor(engine, "pos-counts")["row"])
     rest = collect(engine, source, context)
 

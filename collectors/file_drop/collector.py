@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,7 @@ class FileDropCollector:
         self._reading: _Reading | None = None
         self._finished: dict[tuple[str, str], Finished] = {}
         self._engine: Engine | None = None
+        self._queue: deque[Path] | None = None  # the ready files of this run, not yet read
 
     # --- the contract ------------------------------------------------------------------
     def fetch(self, cursor: Cursor) -> Page:
@@ -101,13 +103,20 @@ class FileDropCollector:
                 if sha256 == at.get("sha256"):
                     return self._page(path, sha256, size, int(at.get("row") or 0))
             # gone, or changed (it is read again as a new file, below)
-        ready = self.folder.ready(self.clock().timestamp())
-        for number, path in enumerate(ready):
+        if self._queue is None:  # the folder is listed once a run: it may hold thousands of files
+            self._queue = deque(self.folder.ready(self.clock().timestamp()))
+        queue = self._queue
+        while queue:
+            path = queue.popleft()
+            if not path.is_file():
+                continue  # moved away meanwhile
             sha256, size = self.folder.sha256(path)
+            if (path.name, sha256) in self._finished:
+                continue  # read to its end by this run, in a group of pages not yet stored
             if self._collected(path.name, sha256):
                 self.folder.put_away(path, sha256)  # collected before; only its move was lost
                 continue
-            return self._page(path, sha256, size, 0, more_files=number + 1 < len(ready))
+            return self._page(path, sha256, size, 0, more_files=bool(queue))
         return Page([], cursor, more=False)
 
     def to_events(self, record: Any) -> list[dict[str, Any]]:
