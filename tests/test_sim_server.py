@@ -151,7 +151,7 @@ def test_the_middleware_call_log_pages_by_cursor(live: Simulator) -> None:
 
 
 def test_a_bad_paging_parameter_is_refused_with_a_reason(live: Simulator) -> None:
-    status, body, _ = http("GET", f"{live.base_url}/oms/api/v2/order-events?limit=5000")
+    status, body, _ = http("GET", f"{live.base_url}/oms/api/v2/order-events?limit=5001")
     assert status == 400 and "limit must be between 1 and 5000" in body["error"]
     status, body, _ = http("GET", f"{live.base_url}/wms/v1/transactions?since_id=abc")
     assert status == 400 and "since_id" in body["error"]
