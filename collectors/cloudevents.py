@@ -92,7 +92,7 @@ class CloudEventsCollector:
         if not isinstance(page.next_cursor, dict) or "name" not in page.next_cursor:
             return
         conn.execute(
-            sql_text("collectors/collected_file_insert"),
+            sql_text("collectors/file_collected_insert"),
             {
                 "source": self.source,
                 "name": page.next_cursor["name"],

@@ -1,6 +1,6 @@
--- A file the file-drop kind read to its end, recorded in the transaction that stores its
--- last rows, with the ingest batch of that transaction (found by its transaction id among
--- the newest batches; none when the page stored no rows). Recorded once.
+-- A file a collector read to its end (file drop, cloudevents), recorded in the transaction
+-- that stores its last rows, with the ingest batch of that transaction (found by its
+-- transaction id among the newest batches; none when the page stored no rows). Recorded once.
 INSERT INTO collected_files (source, name, sha256, size, rows, collected_at, batch_id, run_id)
 SELECT :source, :name, :sha256, :size, :rows, :collected_at, this_batch.batch_id, this_batch.run_id
   FROM (SELECT 1) AS one
