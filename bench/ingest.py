@@ -5,12 +5,15 @@ For each size N (default 1,000,000 and 5,000,000):
   2. time `ctower ingest FILE` in a subprocess on a fresh database (parse, validate,
      dedupe, partitioned store with its indexes, quarantine, counts), and read its
      peak RSS from the kernel (wait4);
-  3. in the same run, parse the same file into the rows ingest writes (NOT timed) and
+  3. time the same `ctower ingest` again on another fresh database whose projection upkeep
+     (apply_projections, sql/migrations/0007_projections.sql) is made a no-op: the cost of
+     keeping the projections current is the difference;
+  4. in the same run, parse the same file into the rows ingest writes (NOT timed) and
      time a raw psycopg COPY (`write_row`) of them into a bare table of the same shape
      (same columns, no key, no index, no partitions): the database's own speed.
-Prints events/s of both, the ratio, and the peak RSS. Not a test: run `make bench`.
+Prints events/s of each, the ratios, and the peak RSS. Not a test: run `make bench`.
 
-    python bench/ingest.py [--events 1000000,5000000] [--database-url URL]
+    python bench/ingest.py [--events 1000000,5000000] [--database-url URL] [--no-projections-pass]
 """
 
 from __future__ import annotations
@@ -67,11 +70,21 @@ def _vm_hwm(pid: int) -> int:
     return 0
 
 
-def time_ingest(path: Path, url: str) -> tuple[float, int, dict[str, int]]:
+# the projection upkeep made a no-op, to time ingest without it
+NO_PROJECTIONS = (
+    "CREATE OR REPLACE FUNCTION apply_projections(p_first bigint, p_last bigint) RETURNS void"
+    " LANGUAGE plpgsql AS 'BEGIN NULL; END'"
+)
+
+
+def time_ingest(path: Path, url: str, projections: bool = True) -> tuple[float, int, dict[str, int]]:
     """Seconds, peak RSS in bytes and the counts of `ctower ingest --json PATH`."""
     env = {**os.environ, "DATABASE_URL": url}
     subprocess.run([sys.executable, "-m", "app.cli", "db", "migrate"], env=env, check=True,
                    capture_output=True)  # fmt: skip
+    if not projections:
+        with psycopg.connect(_libpq(url), autocommit=True) as conn:
+            conn.execute(NO_PROJECTIONS)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "ingest", "--json", str(path)],
@@ -131,6 +144,8 @@ def main() -> int:
     parser.add_argument("--events", default="1000000,5000000", help="comma-separated sizes")
     parser.add_argument("--database-url", help="a PostgreSQL server (default: a temporary embedded one)")
     parser.add_argument("--workdir", type=Path, help="where the generated files go (default: a temp dir)")
+    parser.add_argument("--no-projections-pass", dest="compare", action="store_false",
+                        help="skip the second ingest without projection upkeep")  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.events.split(",")]
 
@@ -143,8 +158,8 @@ def main() -> int:
         data_dir = Path(tempfile.mkdtemp(prefix="ctower-bench-pg-"))
         server = embedded.start(data_dir)
     print(f"machine: {os.cpu_count()} cores; files in {workdir}")
-    print(f"{'events':>10} {'file MB':>8} {'ingest s':>9} {'ingest ev/s':>12} {'raw COPY ev/s':>14} "
-          f"{'ratio':>6} {'peak RSS MB':>12}")  # fmt: skip
+    print(f"{'events':>10} {'file MB':>8} {'ingest s':>9} {'ingest ev/s':>12} {'no-proj ev/s':>13} "
+          f"{'proj/no':>8} {'raw COPY ev/s':>14} {'ratio':>6} {'peak RSS MB':>12}")  # fmt: skip
     results = []
     try:
         for n in sizes:
@@ -154,14 +169,21 @@ def main() -> int:
             url = _fresh_database(server, f"bench_ingest_{n}")
             seconds, peak, counts = time_ingest(path, url)
             assert counts["accepted"] == n, counts
+            bare_rate = float("nan")
+            if args.compare:
+                bare_url = _fresh_database(server, f"bench_ingest_{n}_no_projections")
+                bare_seconds, _peak, bare_counts = time_ingest(path, bare_url, projections=False)
+                assert bare_counts["accepted"] == n, bare_counts
+                bare_rate = n / bare_seconds
             rows = parsed_rows(path)
             raw_seconds = time_raw_copy(rows, url)
             del rows
             ingest_rate, raw_rate = n / seconds, n / raw_seconds
             results.append((n, peak))
             size_mb = path.stat().st_size / 1e6
-            print(f"{n:>10,} {size_mb:>8.0f} {seconds:>9.1f} {ingest_rate:>12,.0f} {raw_rate:>14,.0f} "
-                  f"{ingest_rate / raw_rate:>6.0%} {peak / 1e6:>12.0f}", flush=True)  # fmt: skip
+            print(f"{n:>10,} {size_mb:>8.0f} {seconds:>9.1f} {ingest_rate:>12,.0f} {bare_rate:>13,.0f} "
+                  f"{ingest_rate / bare_rate:>8.0%} {raw_rate:>14,.0f} {ingest_rate / raw_rate:>6.0%} "
+                  f"{peak / 1e6:>12.0f}", flush=True)  # fmt: skip
         if len(results) > 1:
             (n0, p0), (n1, p1) = results[0], results[-1]
             print(f"peak RSS at {n1:,} events is {p1 / p0:.2f}x the peak at {n0:,} (constant memory: ~1.0)")

@@ -2,9 +2,13 @@
 
 Loads N generated events (simulator.generate, the retail mix over 30 days) into a fresh
 database (not timed), then for a 7-day window times, in the same run:
-  - each family's `summary()` and the whole `ctower metrics` computation, and
+  - each family's `summary()` (which reads the projections where they are exact,
+    metrics/projections.py) and the whole `ctower metrics` computation,
+  - the same summary from the events only (`use_projections=False`), and
   - one hand-written SQL query per family over the raw `events` table (jsonb fields, no
     helper columns): the database's own speed on the naive path.
+Twice: as of the end of the data (live: every projection answers) and as of a day in
+the middle (replay: inventory and failed deliveries come from events).
 Prints seconds (best of --repeat) and the ratio raw / ours (above 1: ours is faster).
 Not a test: run `python bench/metrics.py [--events 1000000]`.
 """
@@ -36,7 +40,8 @@ from metrics.summary import compute  # noqa: E402
 from simulator.generate import generate_events  # noqa: E402
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
-AS_OF = datetime(2026, 10, 25, tzinfo=UTC)
+AS_OF = datetime(2026, 10, 25, tzinfo=UTC)  # replay: events after it are stored
+LIVE_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)  # after the last event (START + 30 days)
 
 # One straightforward query per family over raw events, as someone would first write it.
 RAW = {
@@ -133,6 +138,22 @@ def best_of(repeat: int, work) -> float:  # type: ignore[no-untyped-def]
     return min(times)
 
 
+def report(engine: sa.Engine, label: str, window: Window, policies: Policies, repeat: int) -> None:
+    params = window.params()
+    print(
+        f"{label}: window [{window.since:%Y-%m-%d}, {window.until:%Y-%m-%d}), as of {window.as_of:%Y-%m-%d}"
+    )
+    print(f"{'family':<14} {'ours s':>8} {'events s':>9} {'raw SQL s':>10} {'raw/ours':>9}")
+    with engine.connect() as conn:
+        for family, summary in OURS.items():
+            ours = best_of(repeat, lambda s=summary: s(conn, window, policies))
+            events = best_of(repeat, lambda s=summary: s(conn, window, policies, use_projections=False))
+            raw = best_of(repeat, lambda f=family: conn.execute(sa.text(RAW[f]), params).all())
+            print(f"{family:<14} {ours:>8.3f} {events:>9.3f} {raw:>10.3f} {raw / ours:>8.2f}x", flush=True)
+    whole = best_of(repeat, lambda: compute(engine, window, policies))
+    print(f"{'all (ctower metrics)':<24} {whole:>8.3f} s", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -152,17 +173,8 @@ def main() -> int:
         print(f"loaded {counts.accepted:,} events in {time.perf_counter() - started:.0f} s")
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
-        window, policies = Window.of(as_of=AS_OF), Policies()
-        params = window.params()
-        print(f"window [{window.since:%Y-%m-%d}, {window.until:%Y-%m-%d}), as of {window.as_of:%Y-%m-%d}")
-        print(f"{'family':<14} {'ours s':>8} {'raw SQL s':>10} {'raw/ours':>9}")
-        with engine.connect() as conn:
-            for family, summary in OURS.items():
-                ours = best_of(args.repeat, lambda s=summary: s(conn, window, policies))
-                raw = best_of(args.repeat, lambda f=family: conn.execute(sa.text(RAW[f]), params).all())
-                print(f"{family:<14} {ours:>8.3f} {raw:>10.3f} {raw / ours:>8.2f}x", flush=True)
-        whole = best_of(args.repeat, lambda: compute(engine, window, policies))
-        print(f"{'all (ctower metrics)':<24} {whole:>8.3f} s")
+        for label, as_of in (("live", LIVE_AS_OF), ("replay", AS_OF)):
+            report(engine, label, Window.of(as_of=as_of), Policies(), args.repeat)
         engine.dispose()
     finally:
         embedded.stop(data_dir, immediate=True)

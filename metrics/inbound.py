@@ -2,6 +2,8 @@
 
 A shipment's receipt is its first `retail.shipment.received`; when several ASNs of the
 shipment precede it, the latest one (a revision) is the one the receipt is judged against.
+Read from the projections shipment_facts and shipment_asns (inbound_summary_projected.sql),
+exact for any as_of, unless `use_projections=False`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from app.db.engine import sql_text
 from metrics.params import Policies, Window
 
 
-def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+def summary(
+    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+) -> dict[str, Any]:
     """asn_late: shipments received in the window without an ASN before, or late against it."""
     params = {**window.params(), "asn_late_hours": policies.asn_late_hours}
-    row = conn.execute(sql_text("metrics/inbound_summary"), params).one()
+    query = "metrics/inbound_summary_projected" if use_projections else "metrics/inbound_summary"
+    row = conn.execute(sql_text(query), params).one()
     return {"asn_late": int(row.asn_late)}

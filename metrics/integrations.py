@@ -2,6 +2,12 @@
 
 `summary` gives the totals of the `ctower metrics --json` object; `by_interface` and
 `delayed_by_source` the breakdowns. SQL in sql/metrics/integrations_*.sql.
+
+The summary is read from the projections (integrations_summary_projected.sql): calls,
+failures and delayed events from hourly rollups plus the window's partial edge hours from
+events, exact for any as_of; failed deliveries from delivery_facts when no projected call
+is later than as_of, else from events (metrics/projections.py). `use_projections=False`
+reads everything from events.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from app.db.engine import query_frame, sql_text
+from metrics import projections
 from metrics.params import Policies, Window
 
 if TYPE_CHECKING:
@@ -21,9 +28,28 @@ def _params(window: Window, policies: Policies) -> dict[str, Any]:
     return {**window.params(), "max_event_lag_minutes": policies.max_event_lag_minutes}
 
 
-def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+def _projected_params(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+    hours_from, hours_to = projections.whole_hours(window.since, window.until, window.as_of)
+    bucket = projections.lag_bucket(policies.max_event_lag_minutes)
+    return {
+        **_params(window, policies),
+        "hours_from": hours_from,
+        "hours_to": hours_to,
+        "deliveries_current": projections.horizons(conn).deliveries_at(window.as_of),
+        "lag_rollup": bucket is not None,
+        "lag_bucket": bucket or 0,
+    }
+
+
+def summary(
+    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+) -> dict[str, Any]:
     """calls, failures, failure_rate (0.0 without calls), failed_deliveries, delayed_events."""
-    row = conn.execute(sql_text("metrics/integrations_summary"), _params(window, policies)).one()
+    if use_projections:
+        params = _projected_params(conn, window, policies)
+        row = conn.execute(sql_text("metrics/integrations_summary_projected"), params).one()
+    else:
+        row = conn.execute(sql_text("metrics/integrations_summary"), _params(window, policies)).one()
     calls, failures = int(row.calls), int(row.failures)
     return {
         "calls": calls,

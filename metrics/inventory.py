@@ -16,6 +16,13 @@ Decisions where METRICS.md leaves room (also written in the SQL):
 - Tolerances are compared in exact decimals (so 5% of 100 is exactly 5).
 - Breakdowns group pairs only (negative and stale positions are summary figures); by
   system means the pair's other system; an sku with no known category has category null.
+
+The summary is read from the projections position_facts and product_facts
+(inventory_summary_projected.sql) when they are the picture at `as_of`: no projected
+snapshot, adjustment or product upsert later than `as_of` (metrics/projections.py). For
+an earlier `as_of` (replay), the rows unchanged since `as_of` still are, and the others are
+recomputed from their own events by index (inventory_summary_replayed.sql). With
+`use_projections=False`, everything is read from the events (inventory_summary.sql).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy.engine import Connection
 
 from app.db.engine import query_frame, sql_text
+from metrics import projections
 from metrics.params import Policies, Window
 
 if TYPE_CHECKING:
@@ -52,10 +60,18 @@ def _params(window: Window, policies: Policies) -> dict[str, Any]:
     }
 
 
-def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+def summary(
+    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+) -> dict[str, Any]:
     """The six summary figures of the `inventory` key of `ctower metrics --json`."""
     params = {**_params(window, policies), **policies.scoped_params("stale_hours")}
-    row = conn.execute(sql_text("metrics/inventory_summary"), params).mappings().one()
+    if not use_projections:
+        query = "metrics/inventory_summary"
+    elif projections.horizons(conn).inventory_at(window.as_of):
+        query = "metrics/inventory_summary_projected"
+    else:
+        query = "metrics/inventory_summary_replayed"
+    row = conn.execute(sql_text(query), params).mappings().one()
     out: dict[str, Any] = {key: int(row[key]) for key in SUMMARY_KEYS if key != "variance_value"}
     out["variance_value"] = float(row["variance_value"])
     return {key: out[key] for key in SUMMARY_KEYS}

@@ -10,7 +10,9 @@ Over orders in the window (as in metrics/sla.py: earliest `retail.order.created`
 - `rate` = `rerouted_orders / orders`, where `orders` is the SLA figure (in the window,
   not cancelled at `as_of`); 0.0 when `orders` is 0.
 
-SQL: sql/metrics/reroutes_summary.sql, reroutes_by_reason.sql, reroutes_by_from_node.sql.
+SQL: sql/metrics/reroutes_summary.sql, reroutes_by_reason.sql, reroutes_by_from_node.sql; the
+summary is read from the projection order_facts (reroutes_summary_projected.sql), exact for
+any as_of (metrics/projections.py), unless `use_projections=False`.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ def _params(window: Window, policies: Policies) -> dict[str, Any]:
     return {**window.params(), "repeated_reroute_count": policies.repeated_reroute_count}
 
 
-def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+def summary(
+    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+) -> dict[str, Any]:
     """{"reroutes", "rerouted_orders", "repeated", "rate"}."""
-    row = conn.execute(sql_text("metrics/reroutes_summary"), _params(window, policies)).one()
+    query = "metrics/reroutes_summary_projected" if use_projections else "metrics/reroutes_summary"
+    row = conn.execute(sql_text(query), _params(window, policies)).one()
     orders = int(row.orders)
     rerouted_orders = int(row.rerouted_orders)
     return {

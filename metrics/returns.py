@@ -1,7 +1,8 @@
 """Returns (contracts/METRICS.md, "Inbound and returns"). SQL in sql/metrics/returns_*.sql.
 
 A return's receipt and restock are its first `retail.return.received` and first
-`retail.return.restocked` with time <= as_of.
+`retail.return.restocked` with time <= as_of. Read from the projection return_facts
+(returns_*_projected.sql), exact for any as_of, unless `use_projections=False`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ def _params(window: Window, policies: Policies) -> dict[str, Any]:
     return {**window.params(), "return_to_stock_hours": policies.return_to_stock_hours}
 
 
-def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+def summary(
+    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+) -> dict[str, Any]:
     """returns, restocked, slow_returns of the returns received in the window."""
-    row = conn.execute(sql_text("metrics/returns_summary"), _params(window, policies)).one()
+    query = "metrics/returns_summary_projected" if use_projections else "metrics/returns_summary"
+    row = conn.execute(sql_text(query), _params(window, policies)).one()
     return {
         "returns": int(row.returns),
         "restocked": int(row.restocked),
@@ -28,12 +32,15 @@ def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, A
     }
 
 
-def lag_hours(conn: Connection, window: Window, policies: Policies) -> dict[str, float | None]:
+def lag_hours(
+    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+) -> dict[str, float | None]:
     """Return-to-stock lag in hours, p50 and p90, over restocked returns of the window.
 
     Both are None when no return of the window is restocked by as_of.
     """
-    row = conn.execute(sql_text("metrics/returns_lag"), window.params()).one()
+    query = "metrics/returns_lag_projected" if use_projections else "metrics/returns_lag"
+    row = conn.execute(sql_text(query), window.params()).one()
     return {
         "p50_hours": None if row.p50_hours is None else float(row.p50_hours),
         "p90_hours": None if row.p90_hours is None else float(row.p90_hours),

@@ -13,7 +13,9 @@ with `time <= as_of`) is in `[since, until)`; only events with `time <= as_of` c
   `promised_by - as_of < at_risk_hours` (strict), where at_risk_hours is the order's
   channel's own value when one is set (`Policies.scoped`), else the deployment's.
 
-SQL: sql/metrics/sla_summary.sql, sla_by_channel.sql, sla_by_node.sql.
+SQL: sql/metrics/sla_summary.sql, sla_by_channel.sql, sla_by_node.sql; each is read from
+the projection order_facts instead (sla_*_projected.sql), exact for any as_of
+(metrics/projections.py), unless `use_projections=False`.
 """
 
 from __future__ import annotations
@@ -33,10 +35,13 @@ def _params(window: Window, policies: Policies) -> dict[str, Any]:
     return {**window.params(), "at_risk_hours": policies.at_risk_hours}
 
 
-def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, Any]:
+def summary(
+    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+) -> dict[str, Any]:
     """{"orders", "delivered", "cancelled", "breached", "breach_rate", "at_risk"}."""
     params = {**_params(window, policies), **policies.scoped_params("at_risk_hours")}
-    row = conn.execute(sql_text("metrics/sla_summary"), params).one()
+    query = "metrics/sla_summary_projected" if use_projections else "metrics/sla_summary"
+    row = conn.execute(sql_text(query), params).one()
     orders = int(row.orders)
     breached = int(row.breached)
     return {
@@ -49,15 +54,21 @@ def summary(conn: Connection, window: Window, policies: Policies) -> dict[str, A
     }
 
 
-def by_channel(conn: Connection, window: Window, policies: Policies) -> pl.DataFrame:
+def by_channel(
+    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+) -> pl.DataFrame:
     """One row per channel of the created event: channel, orders, breached, breach_rate."""
-    return query_frame(conn, "metrics/sla_by_channel", **_params(window, policies))
+    query = "metrics/sla_by_channel_projected" if use_projections else "metrics/sla_by_channel"
+    return query_frame(conn, query, **_params(window, policies))
 
 
-def by_node(conn: Connection, window: Window, policies: Policies) -> pl.DataFrame:
+def by_node(
+    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+) -> pl.DataFrame:
     """One row per current node: node (null: never routed by `as_of`), orders, breached, breach_rate.
 
     The current node is the node of the order's latest `routed` or `rerouted` event with
     `time <= as_of` (ties broken by arrival order).
     """
-    return query_frame(conn, "metrics/sla_by_node", **_params(window, policies))
+    query = "metrics/sla_by_node_projected" if use_projections else "metrics/sla_by_node"
+    return query_frame(conn, query, **_params(window, policies))

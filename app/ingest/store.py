@@ -9,9 +9,11 @@ and the database work overlap on two cores. Each batch is ONE transaction:
    concurrent one); then, inside a savepoint, the stored keys are looked up and only the
    new ones are written.
 2. COPY the new events into `events` (routed to their month partitions, made on demand).
-3. Classify the rest: same content as the stored event = duplicate; different = conflict,
+3. Fold the new events into the projections (`apply_projections`, migration 0007), so the
+   figures read indexed tables that are never behind the store.
+4. Classify the rest: same content as the stored event = duplicate; different = conflict,
    quarantined. Invalid records are quarantined with their reason.
-4. Record the batch with its counts, and the per-source activity.
+5. Record the batch with its counts, and the per-source activity.
 
 A crash rolls the open batch back; running the same input again stores nothing twice.
 """
@@ -103,11 +105,11 @@ def _prepare(chunk: list[tuple[int, bytes | Rejected]]) -> _Batch:
     for index, (record_no, raw) in enumerate(chunk):
         if not index & 31:
             time.sleep(0)  # let the writer thread take the GIL when its socket is ready
-        if raw.__class__ is Rejected:
-            raws[record_no] = raw.raw  # type: ignore[union-attr]
-            invalid.append(Invalid(record_no, raw.reason, raw.source))  # type: ignore[union-attr]
+        if isinstance(raw, Rejected):
+            raws[record_no] = raw.raw
+            invalid.append(Invalid(record_no, raw.reason, raw.source))
             continue
-        result = validate(record_no, raw)  # type: ignore[arg-type]
+        result = validate(record_no, raw)
         raws[record_no] = raw
         if type(result) is Valid:
             key = (result.source, result.id)
@@ -197,6 +199,8 @@ class _Writer:
             batch_id = conn.execute(_NEXT_BATCH).scalar_one()
             firsts = batch.firsts
             stored, new = self._store_new(batch_id, firsts) if firsts else ({}, [])
+            if new:  # the projections follow the store in the same transaction (issue 4)
+                conn.execute(sql_text("projections/apply_batch"), {"batch_id": batch_id})
 
             duplicate = 0
             conflicts: list[Valid] = []
