@@ -366,3 +366,54 @@ def test_ctower_simulate_serves_until_interrupted_and_stops_cleanly(
     assert lines[0].startswith("simulator at http://127.0.0.1:") and str(tmp_path / "drop") in lines[0]
     assert "stopped at simulated" in out
     assert (tmp_path / "s.toml").exists()
+
+
+class GoesDownAfter:
+    """Real HTTP to the simulator; after `pages` answers it switches the simulator's OMS down,
+    so the outage starts in the middle of a collector run."""
+
+    def __init__(self, sim: Simulator, pages: int) -> None:
+        self.sim, self.pages, self.calls = sim, pages, 0
+
+    def get(self, url: str, params: Any, headers: Any, timeout: float) -> tuple[int, bytes]:
+        from collectors import http as real_http
+
+        self.calls += 1
+        if self.calls == self.pages + 1:
+            self.sim.faults.set(Fault("down", "oms"))
+        return real_http.get(url, params, headers, timeout)
+
+
+def test_an_oms_outage_mid_run_then_recovery_loses_nothing_and_duplicates_nothing(
+    live: Simulator, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from collectors.runner import run_once
+
+    oms = next(s for s in demo_sources(live.base_url, live.drop_dir, None) if s.name == "oms")
+    oms = replace(oms, options={**oms.options, "page_size": 50})
+    published = count(engine, "oms_events")
+    assert published > 300  # several pages before and after the outage
+    now = live.now
+    outage = Context(clock=lambda: now, http=GoesDownAfter(live, pages=3), database_url=database_url)
+
+    failed = run_once(engine, oms, outage, sleep=lambda seconds: None)
+    assert failed.status == "failed" and "503" in (failed.error or "")
+    assert failed.read == 150 and failed.accepted == 150  # the three pages read before it went down
+
+    live.faults.clear()
+    recovered = run_once(engine, oms, Context(clock=lambda: now, database_url=database_url), max_pages=1000)
+    assert recovered.status == "ok" and recovered.duplicate == 0  # the cursor had moved with the rows
+    assert failed.read + recovered.read == published  # every record read once, across the outage
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM events WHERE source = 'oms'")).scalar_one()
+        calls = conn.execute(
+            sa.text(
+                "SELECT count(*) FILTER (WHERE data->>'status' = 'ok'),"
+                " count(*) FILTER (WHERE data->>'status' <> 'ok') FROM events"
+                " WHERE source = 'ctower/collector' AND data->>'interface' = 'ctower.collect.oms'"
+            )
+        ).one()
+    assert stored == failed.accepted + recovered.accepted == published  # one event a record, once
+    assert calls[1] == 4  # the four attempts that met the 503, stored as failed integration calls
