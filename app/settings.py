@@ -51,7 +51,13 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=3600, description="No retry waits longer than this."
     )
     collector_max_pages: int = Field(
-        default=100, ge=1, le=100_000, description="Pages one run reads at most; the next run goes on."
+        default=10_000, ge=1, le=1_000_000, description="Pages one run reads at most; the next run goes on."
+    )
+    collector_max_run_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=86_400,
+        description="A run reads no new page after this long; the next run goes on from its cursor.",
     )
     collector_down_after: int = Field(
         default=3, ge=1, le=1000, description="Failed runs in a row after which a source is 'down'."

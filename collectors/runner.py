@@ -5,8 +5,9 @@
 1. takes the source's advisory lock on a connection held for the run; when another
    process or thread holds it the run is recorded 'skipped' and nothing is read;
 2. reads the cursor, then fetches page after page until the source has no more (or
-   `max_pages`), each fetch retried on `TransientError` with exponential backoff and full
-   jitter; a `SourceError` fails the run at once;
+   `max_pages`, or CTOWER_COLLECTOR_MAX_RUN_SECONDS have passed), each fetch retried on
+   `TransientError` with exponential backoff and full jitter; a `SourceError` fails the
+   run at once;
 3. maps each native record to canonical events; an unmappable record is quarantined
    with its raw text and the reason "mapping: ...";
 4. ingests the pages through the one write path (small pages in groups of about
@@ -331,14 +332,24 @@ class _Pull:
             for page in pages:
                 done(page)
 
-    def pages(self, collector: Collector, cursor: Cursor, max_pages: int, group_records: int) -> None:
+    def pages(
+        self,
+        collector: Collector,
+        cursor: Cursor,
+        max_pages: int,
+        group_records: int,
+        max_seconds: float = float("inf"),
+    ) -> None:
         """Fetch page after page; pages are stored in groups of about `group_records` records
         (small pages, e.g. one small file each, would otherwise cost a transaction apiece).
         What was read is stored before a failed fetch ends the run."""
         group: list[Page] = []
         size = 0
+        deadline = time.monotonic() + max_seconds
         try:
             for page_no in range(1, max_pages + 1):
+                if page_no > 1 and time.monotonic() > deadline:
+                    break  # a backlog is read over several runs; the cursor says where
                 page = self.fetch(collector, cursor, page_no)
                 self.result.pages += 1
                 self.result.read += len(page.records)
@@ -370,6 +381,7 @@ def run_once(
     rng: random.Random | None = None,
     retry: Retry | None = None,
     group_records: int | None = None,
+    max_seconds: float | None = None,
 ) -> RunResult:
     """Collect `source` once (see the module's docstring); safe to run twice, or at once.
 
@@ -400,6 +412,7 @@ def run_once(
                 result.cursor_before,
                 max_pages or settings.collector_max_pages,
                 group_records or settings.ingest_batch_size,
+                settings.collector_max_run_seconds if max_seconds is None else max_seconds,
             )
             result.status = "ok"
         except Exception as exc:

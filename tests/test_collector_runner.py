@@ -363,3 +363,12 @@ def test_small_pages_are_stored_together_in_one_transaction_with_the_last_cursor
     ]
     assert (result.pages, result.accepted) == (2, 3)
     assert scalar(engine, "SELECT count(*) FROM ingest_batches WHERE run_id = :r", r=result.run_id) == 1
+
+
+def test_a_run_out_of_time_stops_after_its_page_and_the_next_run_goes_on_from_the_cursor(engine):
+    with serving([routed(1), routed(2), routed(3), routed(4), routed(5)], page_size=2) as feed:
+        first = run(engine, source(feed), max_seconds=0)  # no time for a second page
+        assert (first.status, first.pages, first.accepted, cursor(engine)) == ("ok", 1, 2, 2)
+        rest = run(engine, source(feed))
+    assert (rest.pages, rest.accepted, rest.duplicate) == (2, 3, 0)
+    assert scalar(engine, "SELECT count(*) FROM events WHERE source = 'oms'") == 5

@@ -89,6 +89,7 @@ class FileDropCollector:
         self._finished: dict[tuple[str, str], Finished] = {}
         self._engine: Engine | None = None
         self._queue: deque[Path] | None = None  # the ready files of this run, not yet read
+        self._known: set[tuple[str, str]] = set()  # of those, (name, sha256) collected before
 
     # --- the contract ------------------------------------------------------------------
     def fetch(self, cursor: Cursor) -> Page:
@@ -105,6 +106,7 @@ class FileDropCollector:
             # gone, or changed (it is read again as a new file, below)
         if self._queue is None:  # the folder is listed once a run: it may hold thousands of files
             self._queue = deque(self.folder.ready(self.clock().timestamp()))
+            self._known = self._collected_among([path.name for path in self._queue])
         queue = self._queue
         while queue:
             path = queue.popleft()
@@ -113,7 +115,7 @@ class FileDropCollector:
             sha256, size = self.folder.sha256(path)
             if (path.name, sha256) in self._finished:
                 continue  # read to its end by this run, in a group of pages not yet stored
-            if self._collected(path.name, sha256):
+            if (path.name, sha256) in self._known:
                 self.folder.put_away(path, sha256)  # collected before; only its move was lost
                 continue
             return self._page(path, sha256, size, 0, more_files=bool(queue))
@@ -185,13 +187,14 @@ class FileDropCollector:
             return None
         return self._finished.get((cursor.get("file"), cursor.get("sha256")))  # type: ignore[arg-type]
 
-    def _collected(self, name: str, sha256: str) -> bool:
+    def _collected_among(self, names: list[str]) -> set[tuple[str, str]]:
+        """(name, sha256) of the files among `names` this source has collected before: one query."""
+        if not names:
+            return set()
         if self._engine is None:
             self._engine = get_engine(self.database_url, check=False)
         with self._engine.connect() as conn:
-            return bool(
-                conn.execute(
-                    sql_text("collectors/file_collected"),
-                    {"source": self.source, "name": name, "sha256": sha256},
-                ).scalar()
+            rows = conn.execute(
+                sql_text("collectors/file_collected"), {"source": self.source, "names": names}
             )
+            return {(row.name, row.sha256) for row in rows}

@@ -1,4 +1,2 @@
--- Whether a file-drop source has collected this file (this name with this content) before.
-SELECT EXISTS (
-    SELECT 1 FROM collected_files WHERE source = :source AND name = :name AND sha256 = :sha256
-) AS collected
+-- The files among :names a file-drop source has collected before (name and content).
+SELECT name, sha256 FROM collected_files WHERE source = :source AND name = ANY(CAST(:names AS text[]))
