@@ -5,8 +5,10 @@ On a fresh embedded database:
      and publishes them in each system's native shape (HTTP feeds, ERP tables, POS and
      marketplace files) -- timed, but not part of the collection;
   2. the demo sources (`simulator.sources.demo_sources`) are collected through the real
-     runner (`collectors.runner.collect_all`, HTTP over 127.0.0.1, SQL, files) round after
-     round until a round reads nothing new -- the collection time;
+     runner (`collectors.runner.run_once`, HTTP over 127.0.0.1, SQL, files), several at a
+     time as the scheduler runs them (CTOWER_SCHEDULER_WORKERS threads), round after round
+     until a round reads nothing new -- the collection time (per source: the time of its
+     runs, which overlap);
   3. in the same run, the database's own speed on the naive path: the native records the
      HTTP feeds and ERP tables hold, copied table to table inside PostgreSQL
      (`INSERT ... SELECT`), which is what moving them costs with no HTTP, no mapping, no
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +36,10 @@ sys.path.insert(0, str(REPO))
 from app.db import embedded  # noqa: E402
 from app.db.engine import get_engine  # noqa: E402
 from app.db.migrate import migrate  # noqa: E402
+from app.settings import load_settings  # noqa: E402
+from collectors.base import SourceConfig  # noqa: E402
 from collectors.config import register  # noqa: E402
+from collectors.health import RunResult  # noqa: E402
 from collectors.jobs import default_context  # noqa: E402
 from collectors.runner import collect_all  # noqa: E402
 from simulator.service import SimConfig, Simulator  # noqa: E402
@@ -66,15 +72,24 @@ def main() -> None:
         context = default_context(engine)
         per_source: Counter[str] = Counter()
         seconds: Counter[str] = Counter()
+        workers = load_settings().scheduler_workers
+
+        def timed(source: SourceConfig) -> tuple[RunResult, float]:
+            began = time.perf_counter()
+            (result,) = collect_all(engine, [source], context)
+            return result, time.perf_counter() - began
+
+        pool = ThreadPoolExecutor(workers)  # as the scheduler runs them: CTOWER_SCHEDULER_WORKERS threads
         started = time.perf_counter()
         rounds = 0
         while True:
             rounds += 1
+            futures = [pool.submit(timed, source) for source in sources]
             results = []
-            for source in sources:
-                began = time.perf_counter()
-                results += collect_all(engine, [source], context)
-                seconds[source.name] += time.perf_counter() - began
+            for future in futures:
+                result, took = future.result()
+                results.append(result)
+                seconds[result.source] += took
             failed = [r for r in results if r.status == "failed"]
             if failed:
                 print("failed runs:", [(r.source, r.error) for r in failed])
@@ -83,6 +98,7 @@ def main() -> None:
             if not any(r.read for r in results):
                 break
         collected = time.perf_counter() - started
+        pool.shutdown()
         with engine.connect() as conn:
             stored = conn.execute(
                 sa.text("SELECT count(*) FROM events WHERE source <> 'ctower/collector'")
@@ -94,7 +110,7 @@ def main() -> None:
             f"{quarantined:,} quarantined, in {collected:.1f} s ({stored / collected:,.0f} events/s)"
         )
         for name, count in sorted(per_source.items(), key=lambda kv: -kv[1]):
-            print(f"  {name:<24} {count:>10,} records in {seconds[name]:6.1f} s")
+            print(f"  {name:<24} {count:>10,} records in runs of {seconds[name]:6.1f} s")
 
         started = time.perf_counter()
         with engine.begin() as conn:
