@@ -72,3 +72,24 @@ def test_the_demo_collects_the_simulated_estate_serves_the_app_and_stops_on_ctrl
             code = demo.wait(timeout=60)
     assert code == 0, log.read_text()[-3000:]
     assert not _listening(sim_port) and not _listening(app_port)
+
+
+def test_the_demo_refuses_a_busy_port_with_one_line_before_starting_anything(
+    database_url: str, tmp_path: Path
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
+            env={**os.environ, "DATABASE_URL": database_url, "CTOWER_DATA_DIR": str(tmp_path / "data")},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"ctower: error: port {port} on 127.0.0.1 is in use; choose another with --port N"
+    )

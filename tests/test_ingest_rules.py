@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -734,3 +735,29 @@ def test_arrival_order_within_a_batch_is_the_order_of_the_file(ingest, query):
     assert counts.accepted == 3
     rows = query("SELECT id FROM events ORDER BY seq")
     assert [r.id for r in rows] == ["zz-first-line", "aa-second-line", "mm-third-line"]
+
+
+def test_two_ingests_meeting_a_new_month_at_once_both_get_its_partition(engine):
+    # the first creates the partition and holds its transaction open; the second, which
+    # found no partition, waits for the creator's lock and must then take it as made
+    import threading
+
+    month = sa.text("SELECT ensure_event_partition(TIMESTAMPTZ '2031-05-09 10:00:00+00')")
+    outcome: list[object] = []
+    with engine.connect() as first:
+        first.begin()
+        first.execute(month)
+
+        def second() -> None:
+            try:
+                with engine.begin() as conn:
+                    outcome.append(conn.execute(month).scalar_one())
+            except Exception as exc:  # the bug: "relation events_2031m05 already exists"
+                outcome.append(exc)
+
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        waiter.join(timeout=1.0)  # it is blocked on the creator's lock
+        first.commit()
+    waiter.join(timeout=30)
+    assert outcome == ["events_2031m05"]

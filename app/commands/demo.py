@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from app.settings import load_settings
 
 ENTRY = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 STOP_GRACE_SECONDS = 20.0
+SIM_START_SECONDS = 120.0
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -65,11 +67,38 @@ def _free_port(address: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def _check(args: argparse.Namespace) -> None:
+def _check(args: argparse.Namespace, port: int) -> None:
     if args.backfill_days < 0:
         raise UsageError(f"--backfill-days must be 0 or more, got {args.backfill_days:g}")
     if args.stores < 1 or args.skus < 1:
         raise UsageError("--stores and --skus must be at least 1")
+    if not args.no_serve and not _is_free(args.address, port):
+        raise UsageError(f"port {port} on {args.address} is in use; choose another with --port N")
+    if args.sim_port and not _is_free("127.0.0.1", args.sim_port):
+        raise UsageError(f"port {args.sim_port} is in use; choose another with --sim-port N")
+
+
+def _is_free(address: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Poll `url` until it answers 200 (True), the process ends or time runs out (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
 
 
 def _stop(processes: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
@@ -91,8 +120,9 @@ def run_demo(args: argparse.Namespace) -> int:
     from collectors.config import register as register_sources
     from simulator.sources import demo_sources
 
-    _check(args)
     settings = load_settings()
+    port = args.port or settings.port
+    _check(args, port)
     external = bool(args.database_url or settings.database_url)
     engine = get_engine(args.database_url)
     migrate(engine)
@@ -109,7 +139,6 @@ def run_demo(args: argparse.Namespace) -> int:
         "--backfill-days", f"{args.backfill_days:g}", "--stores", str(args.stores),
         "--skus", str(args.skus), "--seed", str(args.seed),
     ]  # fmt: skip
-    port = args.port or settings.port
     streamlit = [
         sys.executable, "-m", "streamlit", "run", str(ENTRY),
         "--server.headless=true", f"--server.port={port}", f"--server.address={args.address}",
@@ -122,6 +151,10 @@ def run_demo(args: argparse.Namespace) -> int:
             processes.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
 
         start("simulator", simulate)
+        # the scheduler starts once the simulator serves (its schemas and folders exist then)
+        if not _wait_until_serving(f"http://127.0.0.1:{sim_port}/health", processes[0][1], SIM_START_SECONDS):
+            print("the simulator did not start; stopping the demo", flush=True)
+            return 1
         start("scheduler", [*ctower, "scheduler"])
         if not args.no_serve:
             start("app", streamlit)
