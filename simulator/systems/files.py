@@ -46,6 +46,7 @@ class FileDrop:
         self.held: dict[Path, list[str]] = {}  # cut files -> their remaining lines
         self.known: set[str] = set()  # keys that write a file every window
         self.closed_to: datetime | None = None  # windows ending up to here are done
+        self.folder.mkdir(parents=True, exist_ok=True)  # there from the start: collectors may look
 
     def append(self, lines: list[tuple[str, datetime, str]]) -> None:
         """Append (key, publish time, line) in order, each to its key's file of its window."""
