@@ -1,8 +1,10 @@
 """Control Tower, the Streamlit entry point: `streamlit run app/streamlit_app.py`.
 
-Every page is listed here (with `st.navigation` the `pages/` folder is not discovered).
-A page that cannot reach the database shows what is wrong and what to do, never a
-traceback.
+Every page is listed here (with `st.navigation` the `pages/` folder is not discovered);
+Overview is the default. The shared filters (window, as-of, region, channel, node, source)
+are drawn here, in the sidebar, and kept in the URL (app/ui/filters.py); pages read
+`filters.current()`. A page that cannot reach the database shows what is wrong and what
+to do, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.settings import load_settings
+from app.settings import SettingsError, load_settings
+from app.ui import data, filters
 from app.ui.errors import DATABASE_ERRORS, explain
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
@@ -25,9 +28,21 @@ if st.secrets.load_if_toml_exists():
 
 page = st.navigation(
     [
-        st.Page(PAGES / "intake.py", title="Data intake", icon="📥", default=True),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/space_dashboard:", default=True),
+        st.Page(PAGES / "exceptions.py", title="Exceptions", icon=":material/flag:"),
+        st.Page(PAGES / "integrations.py", title="Integrations", icon=":material/cable:"),
+        st.Page(PAGES / "intake.py", title="Data intake", icon=":material/move_to_inbox:"),
     ]
 )
+try:
+    zone = load_settings().timezone
+except SettingsError:
+    zone = "UTC"  # the page below explains the bad setting
+try:
+    options = data.filter_options(filters.now())
+except DATABASE_ERRORS:
+    options = {}  # no lists of known values; the page explains the database
+filters.sidebar(zone, options)
 try:
     page.run()
 except DATABASE_ERRORS as exc:

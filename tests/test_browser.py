@@ -130,7 +130,7 @@ def test_an_engineer_sees_the_stored_events_in_a_browser(streamlit_url: str, dem
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport=VIEWPORT)
-            page.goto(streamlit_url)
+            page.goto(f"{streamlit_url}/intake")
             events_tile = page.get_by_test_id("stMetric").filter(has_text="Events stored")
             expect(events_tile).to_contain_text(f"{demo_store:,}", timeout=20_000)
             expect(page.get_by_test_id("stMetric").filter(has_text="Quarantined")).to_contain_text("4")

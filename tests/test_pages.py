@@ -20,6 +20,7 @@ from app.ingest.store import RunInfo, ingest_records
 from app.settings import load_settings
 
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+INTAKE = str(Path(__file__).resolve().parents[1] / "pages" / "intake.py")
 EMPTY_MESSAGE = "No events yet — load some with `ctower ingest FILE`"
 UNREACHABLE_URL = "postgresql://nobody@127.0.0.1:1/none"
 
@@ -69,12 +70,17 @@ def seeded(engine: Engine) -> Engine:
     return engine
 
 
+def on_intake(at: AppTest) -> AppTest:
+    """The intake page (Overview is the default one)."""
+    return at.run().switch_page(INTAKE).run()
+
+
 def tile(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
 def test_the_intake_page_on_an_empty_store_says_how_to_load_events(app_on, database_url):
-    at = app_on(database_url).run()
+    at = on_intake(app_on(database_url))
 
     assert not at.exception
     assert tile(at, "Events stored") == "0"
@@ -83,7 +89,7 @@ def test_the_intake_page_on_an_empty_store_says_how_to_load_events(app_on, datab
 
 
 def test_the_intake_page_shows_what_was_stored_and_quarantined(app_on, database_url, seeded):
-    at = app_on(database_url).run()
+    at = on_intake(app_on(database_url))
 
     assert not at.exception
     assert not at.error
@@ -99,7 +105,7 @@ def test_the_intake_page_shows_what_was_stored_and_quarantined(app_on, database_
 
 
 def test_refresh_shows_events_stored_since_the_page_was_drawn(app_on, database_url, engine):
-    at = app_on(database_url).run()
+    at = on_intake(app_on(database_url))
     assert tile(at, "Events stored") == "0"
     ingest_records(engine, read_records(jsonl(orjson.dumps(EVENTS[1]))), RunInfo(origin="late"))
 
@@ -132,6 +138,7 @@ def test_a_database_url_in_the_secrets_file_is_used_without_an_environment_varia
     script = (
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({str(ENTRY)!r}, default_timeout=30).run()\n"
+        f"at = at.switch_page({INTAKE!r}).run()\n"
         "assert not at.exception, at.exception\n"
         "print(next(m.value for m in at.metric if m.label == 'Events stored'))\n"
     )

@@ -8,6 +8,8 @@ and its parameters. No widgets here: cached functions must not draw.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -16,8 +18,14 @@ from sqlalchemy.engine import Engine
 
 from app.db.engine import get_engine, query_frame
 from app.settings import load_settings
+from collectors.health import statuses
+from metrics import summary as metric_summary
+from metrics.params import Policies, Window
+from metrics.policies import load as load_policies
 
 QUERY_TTL_SECONDS = 30
+OPTIONS_TTL_SECONDS = 300  # the filters' lists of known values change slowly
+OPTIONS_LOOKBACK = timedelta(days=30)
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,7 +58,54 @@ def row(query: str, **params: Any) -> dict[str, Any]:
 
 def refresh() -> None:
     """Forget cached query results, so the next read goes to the database."""
-    _frame.clear()
+    for cached in (_frame, _summary, _policies, _source_health, _filter_options):
+        cached.clear()
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, show_spinner=False)
+def _summary(database_url: str | None, as_of: datetime, since: datetime, until: datetime) -> dict[str, Any]:
+    return metric_summary.compute(_engine(database_url), Window(as_of, since, until))
+
+
+def summary(window: Window) -> dict[str, Any]:
+    """Every metric family for a window (metrics.summary.compute, the stored policies)."""
+    return _summary(load_settings().database_url, window.as_of, window.since, window.until)
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, show_spinner=False)
+def _policies(database_url: str | None) -> Policies:
+    with _engine(database_url).connect() as conn:
+        return load_policies(conn)
+
+
+def policies() -> Policies:
+    """The policies in force: the defaults with the stored overrides."""
+    return _policies(load_settings().database_url)
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, show_spinner=False)
+def _source_health(database_url: str | None, as_of: datetime) -> list[dict[str, Any]]:
+    return [asdict(s) for s in statuses(_engine(database_url), as_of)]
+
+
+def source_health(as_of: datetime) -> list[dict[str, Any]]:
+    """Every collector source with its health (collectors.health.SourceStatus as dicts)."""
+    return _source_health(load_settings().database_url, as_of)
+
+
+@st.cache_data(ttl=OPTIONS_TTL_SECONDS, show_spinner=False)
+def _filter_options(database_url: str | None, since: datetime) -> dict[str, list[str]]:
+    rows = query_frame(_engine(database_url), "ui/overview_filter_options", since=since).rows()
+    out: dict[str, list[str]] = {}
+    for scope, value in rows:
+        out.setdefault(scope, []).append(value)
+    return out
+
+
+def filter_options(now: datetime) -> dict[str, list[str]]:
+    """Known channels and nodes (orders of the last 30 days) and sources, for the filters."""
+    since = (now - OPTIONS_LOOKBACK).replace(minute=0, second=0, microsecond=0)
+    return _filter_options(load_settings().database_url, since)
 
 
 def _in_zone(frame: pl.DataFrame, zone: str) -> pl.DataFrame:

@@ -45,3 +45,30 @@ def template() -> go.layout.Template:
         ),
         data={"bar": [go.Bar(marker={"color": PRIMARY, "line": {"width": 0}})]},
     )
+
+
+# Statuses (red/amber/green, and source health) are never told by colour alone: each has a
+# shape and a word. The colours are from the Okabe-Ito palette, told apart with the common
+# colour-vision deficiencies: bluish green, orange, vermillion, and a neutral grey.
+# name: (shape, word, background, text colour on it)
+STATUSES: dict[str, tuple[str, str, str, str]] = {
+    "green": ("●", "Green · on track", "#009E73", "#FFFFFF"),
+    "amber": ("▲", "Amber · watch", "#E69F00", "#1F2B33"),
+    "red": ("■", "Red · act now", "#D55E00", "#FFFFFF"),
+    "none": ("○", "No data", "#E4E9ED", "#1F2B33"),
+    "up": ("●", "Up", "#009E73", "#FFFFFF"),
+    "stale": ("▲", "Stale", "#E69F00", "#1F2B33"),
+    "down": ("■", "Down", "#D55E00", "#FFFFFF"),
+    "paused": ("❚❚", "Paused", "#A0A7AD", "#1F2B33"),
+    "never": ("○", "Never run", "#E4E9ED", "#1F2B33"),
+}
+
+
+def badge(status: str, word: str | None = None) -> str:
+    """An HTML pill for `status`: its shape and word on its colour (word overrides the word)."""
+    shape, default_word, background, ink = STATUSES[status]
+    style = (
+        f"background:{background};color:{ink};border-radius:0.8rem;padding:0.1rem 0.6rem;"
+        "font-weight:600;font-size:0.95rem;white-space:nowrap;display:inline-block"
+    )
+    return f'<span style="{style}">{shape} {word or default_word}</span>'

@@ -1,0 +1,15 @@
+-- Known values for the global filters (app/ui/filters.py), from small tables or an index:
+-- channels and current nodes of the orders created since :since, and every collector source.
+-- Regions are not listed: they live only in location events (no projection yet).
+SELECT DISTINCT 'channel' AS scope, channel AS value
+FROM order_facts
+WHERE created_at >= :since AND channel IS NOT NULL
+UNION
+SELECT DISTINCT 'node', node
+FROM order_facts
+WHERE created_at >= :since AND node IS NOT NULL
+UNION
+SELECT 'source', name FROM sources
+UNION
+SELECT 'source', source FROM source_health
+ORDER BY 1, 2
