@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 
@@ -33,8 +34,9 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_the_demo_collects_the_simulated_estate_serves_the_app_and_stops_on_ctrl_c(
-    database_url: str, engine: sa.Engine, tmp_path: Path
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_the_demo_collects_the_simulated_estate_serves_the_app_and_stops_on_a_signal(
+    database_url: str, engine: sa.Engine, tmp_path: Path, stop: signal.Signals
 ) -> None:
     app_port, sim_port = _free_port(), _free_port()
     env = {
@@ -68,7 +70,7 @@ def test_the_demo_collects_the_simulated_estate_serves_the_app_and_stops_on_ctrl
                 sources = set(conn.execute(sa.text("SELECT name FROM sources")).scalars())
             assert {"oms", "wms", "middleware"} <= sources
         finally:
-            demo.send_signal(signal.SIGINT)
+            demo.send_signal(stop)
             code = demo.wait(timeout=60)
     assert code == 0, log.read_text()[-3000:]
     assert not _listening(sim_port) and not _listening(app_port)

@@ -8,7 +8,7 @@
 4. the Streamlit app.
 
 Each runs in a process of its own (collectors never run inside a page, and two cores are
-used). Ctrl-C, or any of them ending, stops all of them and the embedded server.
+used). Ctrl-C or SIGTERM, or any of them ending, stops all of them and the embedded server.
 """
 
 from __future__ import annotations
@@ -116,6 +116,10 @@ def _stop(processes: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
             process.wait()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a service manager, `kill`) stops the demo as Ctrl-C does
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from collectors.config import register as register_sources
     from simulator.sources import demo_sources
@@ -123,6 +127,7 @@ def run_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     port = args.port or settings.port
     _check(args, port)
+    signal.signal(signal.SIGTERM, _interrupt)
     external = bool(args.database_url or settings.database_url)
     engine = get_engine(args.database_url)
     migrate(engine)
