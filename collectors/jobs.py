@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +64,7 @@ class Runtime:
     names: tuple[str, ...] | None = None  # only these sources (ctower collect NAME...)
     scheduler: BaseScheduler | None = None
     settings: Settings = field(default_factory=load_settings)
+    last_detect: float = float("-inf")  # time.monotonic() of this process's latest detector run
 
 
 def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[JobSpec]:
@@ -113,6 +115,7 @@ def detect_exceptions(engine: Engine, as_of: datetime) -> dict[str, int] | None:
 
 
 def detect_job(runtime: Runtime) -> dict[str, int] | None:
+    runtime.last_detect = time.monotonic()
     try:
         return detect_exceptions(runtime.engine, runtime.context.clock())
     except Exception:
@@ -127,7 +130,10 @@ def collect_source(name: str, runtime: Runtime) -> RunResult | None:
         log.warning("source %s is no longer registered; not collected", name)
         return None
     result = run_once(runtime.engine, found[0], runtime.context)
-    if result.accepted:
+    # new events: detect now, unless the detectors ran within their own interval (a
+    # backlog collected every 10 s would otherwise keep them running back to back)
+    since_detect = time.monotonic() - runtime.last_detect
+    if result.accepted and since_detect >= runtime.settings.scheduler_detect_seconds:
         detect_job(runtime)
     return result
 

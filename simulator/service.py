@@ -209,6 +209,8 @@ class Simulator:
             target = sim0 + (wall - wall0) * speed
             if speed <= 1:
                 target = min(target, wall)
+            if speed >= 1:
+                target = max(target, wall)  # behind after a long backfill: catch up, then follow
             if target > self.world.now:
                 n = self.step(target)
                 if on_step:

@@ -23,6 +23,7 @@ from collectors.jobs import (
     build_scheduler,
     collect_source,
     detect_exceptions,
+    detect_job,
     run_scheduler,
     sync_sources,
 )
@@ -177,3 +178,34 @@ def test_a_collect_job_that_stores_events_runs_the_detectors_and_an_earlier_inst
     assert detect_exceptions(engine, later - timedelta(hours=1)) is None  # the queue only moves forward
     again = detect_exceptions(engine, later)
     assert again is not None and (again["opened"], again["reopened"], again["resolved"]) == (0, 0, 0)
+
+
+NEGATIVE = "SELECT entity FROM exceptions WHERE type = 'negative_inventory'"
+
+
+def test_collections_in_quick_succession_run_the_detectors_once_per_interval(engine):
+    def snapshot(n: int) -> dict[str, object]:
+        return {
+            "specversion": "1.0",
+            "id": f"pos-count-{n}",
+            "source": "pos/store-0042",
+            "type": "retail.inventory.snapshot",
+            "time": f"2026-11-20T10:0{n}:00+00:00",
+            "data": {"system": "pos", "location_id": "STORE-0042", "sku": f"SKU-0001{n}", "on_hand": -n},
+        }
+
+    later = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    runtime = Runtime(engine, Context(clock=lambda: later))
+    with serving([snapshot(1)]) as first:
+        register(engine, [source(first.url, "pos")])
+        collect_source("pos", runtime)  # new events: the detectors run
+    with serving([snapshot(1), snapshot(2)]) as second:
+        register(engine, [source(second.url, "pos")])
+        collect_source("pos", runtime)  # new events again, but within the 60 s detector interval
+    with engine.connect() as conn:
+        found = set(conn.execute(sa.text(NEGATIVE)).scalars())
+    assert found == {"pos|STORE-0042|SKU-00011"}  # SKU-00012 waits for the next detector run
+    detect_job(runtime)
+    with engine.connect() as conn:
+        found = set(conn.execute(sa.text(NEGATIVE)).scalars())
+    assert found == {"pos|STORE-0042|SKU-00011", "pos|STORE-0042|SKU-00012"}
