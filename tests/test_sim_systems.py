@@ -359,6 +359,23 @@ def test_live_mode_follows_the_wall_clock_and_never_runs_ahead_of_it(
     assert sim.now == T0 + timedelta(hours=1)
 
 
+def test_live_mode_after_a_long_backfill_catches_up_with_the_wall_clock(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock(T0 + timedelta(minutes=40))  # the backfill to T0 took 40 minutes of wall time
+    emissions = [Sample("oms", event(n, 10 * n), T0 + timedelta(minutes=10 * n + 1)) for n in range(12)]
+    sim = Simulator(
+        database_url,
+        tmp_path / "drop",
+        config=SimConfig(speed=1.0, tick_seconds=0.01),
+        world=ScriptedWorld(T0, emissions),
+        clock=clock,
+        serve=False,
+    )
+    run_live_for(sim, clock, [timedelta(minutes=5)])
+    assert sim.now == T0 + timedelta(minutes=45)  # the wall clock, not T0 + 5 minutes
+
+
 def test_live_mode_runs_ahead_only_when_asked_for_a_speed_above_one(
     database_url: str, tmp_path: Path
 ) -> None:
