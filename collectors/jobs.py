@@ -40,6 +40,7 @@ from collectors.runner import run_once, source_lock
 log = logging.getLogger("ctower.scheduler")
 
 COLLECT_PREFIX = "collect:"
+DETECT_JOB = "detect-exceptions"
 DETECTORS_LOCK = "*detectors"  # not a possible source name, so never a source's lock
 JOB_OPTIONS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
 
@@ -79,7 +80,7 @@ def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[
         )
         for s in sources
     ]
-    jobs.append(JobSpec("detect-exceptions", "collectors.jobs:detect_job", settings.scheduler_detect_seconds))
+    jobs.append(JobSpec(DETECT_JOB, "collectors.jobs:detect_job", settings.scheduler_detect_seconds))
     jobs.append(JobSpec("sync-sources", "collectors.jobs:sync_sources", settings.scheduler_sync_seconds))
     return jobs
 
@@ -134,8 +135,19 @@ def collect_source(name: str, runtime: Runtime) -> RunResult | None:
     # backlog collected every 10 s would otherwise keep them running back to back)
     since_detect = time.monotonic() - runtime.last_detect
     if result.accepted and since_detect >= runtime.settings.scheduler_detect_seconds:
-        detect_job(runtime)
+        _detect_soon(runtime)
     return result
+
+
+def _detect_soon(runtime: Runtime) -> None:
+    """Run the detectors now: in the scheduler, as their own job (this source's next
+    collection must not wait for them); without one (a single collection), here."""
+    job = runtime.scheduler.get_job(DETECT_JOB) if runtime.scheduler is not None else None
+    if job is None:
+        detect_job(runtime)
+    else:
+        runtime.last_detect = time.monotonic()  # asked for: not asked again meanwhile
+        job.modify(next_run_time=datetime.now(UTC))
 
 
 def sync_sources(runtime: Runtime) -> None:

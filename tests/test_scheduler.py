@@ -209,3 +209,40 @@ def test_collections_in_quick_succession_run_the_detectors_once_per_interval(eng
     with engine.connect() as conn:
         found = set(conn.execute(sa.text(NEGATIVE)).scalars())
     assert found == {"pos|STORE-0042|SKU-00011", "pos|STORE-0042|SKU-00012"}
+
+
+def test_in_the_scheduler_a_collection_asks_for_the_detectors_as_their_own_job(engine):
+    negative = {
+        "specversion": "1.0",
+        "id": "pos-count-9",
+        "source": "pos/store-0042",
+        "type": "retail.inventory.snapshot",
+        "time": "2026-11-20T10:00:00+00:00",
+        "data": {"system": "pos", "location_id": "STORE-0042", "sku": "SKU-00019", "on_hand": -9},
+    }
+    later = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    runtime = Runtime(engine, Context(clock=lambda: later))
+    scheduler = build_scheduler(runtime)
+    scheduler.start(paused=True)  # jobs are registered, none runs until asked
+    try:
+        with serving([negative]) as feed:
+            register(engine, [source(feed.url, "pos")])
+            sync_sources(runtime)
+            collect_source("pos", runtime)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text(NEGATIVE)).first() is None  # not run inside the collection
+        detect = scheduler.get_job("detect-exceptions")
+        assert detect.next_run_time <= datetime.now(UTC)  # due now, on a worker of its own
+        for job in scheduler.get_jobs():
+            if job.id != "detect-exceptions":
+                job.pause()
+        scheduler.resume()
+        deadline = time.monotonic() + 20
+        found = None
+        while found is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with engine.connect() as conn:
+                found = conn.execute(sa.text(NEGATIVE)).scalar()
+        assert found == "pos|STORE-0042|SKU-00019"
+    finally:
+        scheduler.shutdown(wait=True)
