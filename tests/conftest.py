@@ -173,3 +173,28 @@ def truncate_store(engine: Engine) -> None:
     """Empty every ingest table (for tests that reuse one database across examples)."""
     with engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE events, event_keys, quarantine, ingest_batches, source_activity"))
+
+
+@pytest.fixture
+def streamlit_script(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Open a Streamlit script (the entry point or one page) on a database URL, with the
+    query string given, and no settings or Streamlit caches left over from other tests."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from app.settings import load_settings
+
+    def clear() -> None:
+        load_settings.cache_clear()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+    def use(script: str, url: str, **query: str) -> AppTest:
+        monkeypatch.setenv("DATABASE_URL", url)
+        clear()
+        at = AppTest.from_file(script, default_timeout=30)
+        at.query_params.update(query)
+        return at
+
+    yield use
+    clear()

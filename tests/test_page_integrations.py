@@ -21,17 +21,15 @@ the page shows the down banner; the OMS source's one run went well.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app.settings import load_settings
 from app.ui.filters import Filters
 from collectors.health import RunResult, finish_run, record_health, start_run
 from tests.builders import SKU, STORE, event, jsonl
@@ -93,21 +91,9 @@ def run(engine: Engine, source: str, at: datetime, error: str | None = None, **c
 
 
 @pytest.fixture
-def page_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
-    """The page (or with entry=True the whole app) pointed at a database URL, with no settings
-    or Streamlit caches left over."""
-
-    def use(url: str, *, entry: bool = False) -> AppTest:
-        monkeypatch.setenv("DATABASE_URL", url)
-        load_settings.cache_clear()
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        return AppTest.from_file(ENTRY if entry else PAGE, default_timeout=30)
-
-    yield use
-    load_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def page_on(streamlit_script):
+    """The page (or with entry=True the whole app) on a database URL (conftest.streamlit_script)."""
+    return lambda url, *, entry=False: streamlit_script(ENTRY if entry else PAGE, url)
 
 
 @pytest.fixture

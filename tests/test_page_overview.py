@@ -8,18 +8,16 @@ seen from the same distance after its end, is [2026-11-07 12:00, 2026-11-14 12:0
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app.settings import load_settings
 from app.ui.filters import CUSTOM, Filters, from_query, previous
 from metrics.exception_queue import run_detectors
 from metrics.params import Policies, Window
@@ -32,22 +30,9 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def app_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
-    """The app on a database URL, with the query string given, and no caches left over."""
-
-    def use(url: str, **query: str) -> AppTest:
-        monkeypatch.setenv("DATABASE_URL", url)
-        load_settings.cache_clear()
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        at = AppTest.from_file(ENTRY, default_timeout=30)
-        at.query_params.update(query)
-        return at
-
-    yield use
-    load_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def app_on(streamlit_script):
+    """The app on a database URL, with the query string given (conftest.streamlit_script)."""
+    return lambda url, **query: streamlit_script(ENTRY, url, **query)
 
 
 def order(n: int, created: str, promised: str, *later: tuple[str, str]) -> list[dict[str, Any]]:

@@ -6,18 +6,15 @@ in production.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from app.ingest.reader import read_records
 from app.ingest.store import RunInfo, ingest_records
-from app.settings import load_settings
 
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 INTAKE = str(Path(__file__).resolve().parents[1] / "pages" / "intake.py")
@@ -45,20 +42,9 @@ def jsonl(*lines: bytes) -> io.BytesIO:
 
 
 @pytest.fixture
-def app_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """Point the app at a database URL, with no settings or Streamlit caches left over."""
-
-    def use(url: str) -> AppTest:
-        monkeypatch.setenv("DATABASE_URL", url)
-        load_settings.cache_clear()
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        return AppTest.from_file(ENTRY, default_timeout=30)
-
-    yield use
-    load_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def app_on(streamlit_script):
+    """The app on a database URL (conftest.streamlit_script)."""
+    return lambda url: streamlit_script(ENTRY, url)
 
 
 @pytest.fixture
