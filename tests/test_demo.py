@@ -34,9 +34,17 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job
+
+
+@pytest.mark.parametrize(
+    ("stop", "started_ignoring_sigint"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["ctrl-c", "sigterm", "ctrl-c-in-a-background-job"],
+)
 def test_the_demo_collects_the_simulated_estate_serves_the_app_and_stops_on_a_signal(
-    database_url: str, engine: sa.Engine, tmp_path: Path, stop: signal.Signals
+    database_url: str, engine: sa.Engine, tmp_path: Path, stop: signal.Signals, started_ignoring_sigint: bool
 ) -> None:
     app_port, sim_port = _free_port(), _free_port()
     env = {
@@ -51,7 +59,14 @@ def test_the_demo_collects_the_simulated_estate_serves_the_app_and_stops_on_a_si
     ]  # fmt: skip
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
-        demo = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        demo = subprocess.Popen(
+            command,
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_ignore_sigint if started_ignoring_sigint else None,
+        )
         try:
             deadline = time.monotonic() + 150
             collected = 0

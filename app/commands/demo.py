@@ -116,6 +116,11 @@ def _stop(processes: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
             process.wait()
 
 
+def _default_sigint() -> None:
+    """In a child before it runs: SIGINT at its default, so the child can be asked to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM (a service manager, `kill`) stops the demo as Ctrl-C does
 
@@ -128,6 +133,8 @@ def run_demo(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     _check(args, port)
     signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C even when started with SIGINT ignored (as a shell does for a background job)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     external = bool(args.database_url or settings.database_url)
     engine = get_engine(args.database_url)
     migrate(engine)
@@ -153,7 +160,9 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         # own sessions: a terminal's Ctrl-C reaches this process only, which stops each child once
         def start(name: str, command: list[str]) -> None:
-            processes.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
+            processes.append(
+                (name, subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_default_sigint))
+            )
 
         start("simulator", simulate)
         # the scheduler starts once the simulator serves (its schemas and folders exist then)
