@@ -9,8 +9,6 @@ with `int_`.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
@@ -20,9 +18,7 @@ import streamlit as st
 from app.settings import load_settings
 from app.ui import charts, data, filters, theme
 from app.ui.errors import DATABASE_ERRORS, explain
-from metrics import integrations
-from metrics import policies as stored_policies
-from metrics.params import Policies, Window
+from metrics.params import Window
 
 RUN_ROWS = 50
 DELIVERY_ROWS = 50
@@ -35,22 +31,6 @@ def current_window() -> Window:
     """The window and as-of of the shared filters (app/ui/filters.py: the 7 days before now
     unless the sidebar or the URL says otherwise)."""
     return filters.current().resolve(filters.now())
-
-
-@st.cache_data(ttl=data.QUERY_TTL_SECONDS, show_spinner=False)
-def health(
-    database_url: str | None, as_of: datetime, since: datetime, until: datetime
-) -> tuple[Policies, dict[str, Any], pl.DataFrame, pl.DataFrame]:
-    """The stored policies and metrics.integrations' summary and breakdowns, cached."""
-    window = Window.of(as_of=as_of, since=since, until=until)
-    with data.engine().connect() as conn:
-        policies = stored_policies.load(conn)
-        return (
-            policies,
-            integrations.summary(conn, window, policies),
-            integrations.by_interface(conn, window, policies),
-            integrations.delayed_by_source(conn, window, policies),
-        )
 
 
 def rate_bars(frame: pl.DataFrame, limit: float) -> go.Figure:
@@ -139,7 +119,6 @@ intro.caption(
 )
 if actions.button("Refresh", key="int_refresh", width="stretch"):
     data.refresh()
-    health.clear()
 
 try:
     sources = data.frame("ui/integrations_sources", as_of=window.as_of)
@@ -157,7 +136,8 @@ for down in sources.filter(pl.col("status") == "down").iter_rows(named=True):
         f"({since_ok}). Last error: {down['last_error'] or 'none recorded'}",
     )
 
-policies, totals, by_interface, delayed = health(load_settings().database_url, **window.params())
+policies = data.policies()
+totals, by_interface, delayed = data.integration_health(window)
 tiles = (
     ("Calls", f"{totals['calls']:,}", "Integration calls with business time in the window."),
     ("Failures", f"{totals['failures']:,}", "Calls with status error or timeout."),

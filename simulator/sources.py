@@ -21,6 +21,26 @@ HTTP_PAGE_SIZE = 5000
 ERP_BATCH_SIZE = 5000
 
 
+def _cursor_api(system: str, url: str, every: float) -> SourceConfig:
+    """A system's HTTP feed with cursor paging (OMS, middleware), mapped by sim_<system>."""
+    return SourceConfig(
+        name=system,
+        kind="http_api",
+        schedule_seconds=every,
+        system=system,
+        mapping=f"collectors.mappings.sim_{system}:to_events",
+        options={
+            "url": url,
+            "style": "cursor",
+            "page_size": HTTP_PAGE_SIZE,
+            "items_field": "items",
+            "next_field": "next_cursor",
+            "cursor_param": "cursor",
+            "limit_param": "limit",
+        },
+    )
+
+
 def demo_sources(base_url: str, drop_dir: Path | str, database_url: str | None = None) -> list[SourceConfig]:
     """The six systems of the demo estate as sources (ERP: one source a table).
 
@@ -31,22 +51,7 @@ def demo_sources(base_url: str, drop_dir: Path | str, database_url: str | None =
     drop = Path(drop_dir)
     sql_url = database_url or "${DATABASE_URL}"
     sources = [
-        SourceConfig(
-            name="oms",
-            kind="http_api",
-            schedule_seconds=10.0,
-            system="oms",
-            mapping="collectors.mappings.sim_oms:to_events",
-            options={
-                "url": f"{base}/oms/api/v2/order-events",
-                "style": "cursor",
-                "page_size": HTTP_PAGE_SIZE,
-                "items_field": "items",
-                "next_field": "next_cursor",
-                "cursor_param": "cursor",
-                "limit_param": "limit",
-            },
-        ),
+        _cursor_api("oms", f"{base}/oms/api/v2/order-events", 10.0),
         SourceConfig(
             name="wms",
             kind="http_api",
@@ -65,22 +70,7 @@ def demo_sources(base_url: str, drop_dir: Path | str, database_url: str | None =
                 "id_field": "id",
             },
         ),
-        SourceConfig(
-            name="middleware",
-            kind="http_api",
-            schedule_seconds=15.0,
-            system="middleware",
-            mapping="collectors.mappings.sim_middleware:to_events",
-            options={
-                "url": f"{base}/middleware/calls",
-                "style": "cursor",
-                "page_size": HTTP_PAGE_SIZE,
-                "items_field": "items",
-                "next_field": "next_cursor",
-                "cursor_param": "cursor",
-                "limit_param": "limit",
-            },
-        ),
+        _cursor_api("middleware", f"{base}/middleware/calls", 15.0),
     ]
     for table, function in MAPPINGS.items():
         sources.append(

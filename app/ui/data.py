@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from app.db.engine import get_engine, query_frame
 from app.settings import load_settings
 from collectors.health import statuses
+from metrics import integrations
 from metrics import summary as metric_summary
 from metrics.params import Policies, Window
 from metrics.policies import load as load_policies
@@ -58,7 +59,7 @@ def row(query: str, **params: Any) -> dict[str, Any]:
 
 def refresh() -> None:
     """Forget cached query results, so the next read goes to the database."""
-    for cached in (_frame, _summary, _policies, _source_health, _filter_options):
+    for cached in (_frame, _summary, _policies, _source_health, _filter_options, _integration_health):
         cached.clear()
 
 
@@ -81,6 +82,25 @@ def _policies(database_url: str | None) -> Policies:
 def policies() -> Policies:
     """The policies in force: the defaults with the stored overrides."""
     return _policies(load_settings().database_url)
+
+
+@st.cache_data(ttl=QUERY_TTL_SECONDS, show_spinner=False)
+def _integration_health(
+    database_url: str | None, as_of: datetime, since: datetime, until: datetime
+) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]:
+    window = Window(as_of, since, until)
+    policies = _policies(database_url)
+    with _engine(database_url).connect() as conn:
+        return (
+            integrations.summary(conn, window, policies),
+            integrations.by_interface(conn, window, policies),
+            integrations.delayed_by_source(conn, window, policies),
+        )
+
+
+def integration_health(window: Window) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]:
+    """metrics.integrations' summary, per interface and delayed by source, with the stored policies."""
+    return _integration_health(load_settings().database_url, window.as_of, window.since, window.until)
 
 
 @st.cache_data(ttl=QUERY_TTL_SECONDS, show_spinner=False)

@@ -13,7 +13,7 @@ goods_receipts (shipment.received), materials (product.upserted), plants
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,37 +218,23 @@ def row_to_event(table: Table, row: Any) -> dict[str, Any]:
     return envelope(id=event_id, source=source, type=event_type, time=at, data=data, subject=subject)
 
 
-def stock_level_events(row: Any) -> list[dict[str, Any]]:
-    return [row_to_event(STOCK_LEVELS, row)]
+def _mapper(table: Table) -> Callable[[Any], list[dict[str, Any]]]:
+    """The mapping function of one ERP table (a source names it "module:function")."""
+
+    def events(row: Any) -> list[dict[str, Any]]:
+        return [row_to_event(table, row)]
+
+    return events
 
 
-def stock_movement_events(row: Any) -> list[dict[str, Any]]:
-    return [row_to_event(STOCK_MOVEMENTS, row)]
-
-
-def purchase_order_events(row: Any) -> list[dict[str, Any]]:
-    return [row_to_event(PURCHASE_ORDERS, row)]
-
-
-def inbound_delivery_events(row: Any) -> list[dict[str, Any]]:
-    return [row_to_event(INBOUND_DELIVERIES, row)]
-
-
-def goods_receipt_events(row: Any) -> list[dict[str, Any]]:
-    return [row_to_event(GOODS_RECEIPTS, row)]
-
-
-def material_events(row: Any) -> list[dict[str, Any]]:
-    return [row_to_event(MATERIALS, row)]
-
-
-def plant_events(row: Any) -> list[dict[str, Any]]:
-    return [row_to_event(PLANTS, row)]
-
-
-def document_events(row: Any) -> list[dict[str, Any]]:
-    return [row_to_event(DOCUMENTS, row)]
-
+stock_level_events = _mapper(STOCK_LEVELS)
+stock_movement_events = _mapper(STOCK_MOVEMENTS)
+purchase_order_events = _mapper(PURCHASE_ORDERS)
+inbound_delivery_events = _mapper(INBOUND_DELIVERIES)
+goods_receipt_events = _mapper(GOODS_RECEIPTS)
+material_events = _mapper(MATERIALS)
+plant_events = _mapper(PLANTS)
+document_events = _mapper(DOCUMENTS)
 
 MAPPINGS = {
     STOCK_LEVELS.name: "stock_level_events",

@@ -18,14 +18,8 @@
 WITH positions AS (  -- positions_at: sql/migrations/0004_metric_building_blocks.sql
     SELECT * FROM positions_at(CAST(:as_of AS timestamptz))
 ),
-node_kinds AS (  -- read only when some node kind has its own stale_hours (a one-time filter)
-    SELECT DISTINCT ON (e.location_id) e.location_id, e.data ->> 'kind' AS kind
-      FROM events e
-     WHERE e.type = 'retail.location.upserted'
-       AND e.location_id IS NOT NULL
-       AND e.time <= CAST(:as_of AS timestamptz)
-       AND CAST(:stale_hours_by_node_kind AS jsonb) <> '{}'::jsonb
-     ORDER BY e.location_id, e.time DESC, e.seq DESC
+node_kinds AS (  -- location_kinds_at: sql/migrations/0009_location_kinds.sql
+    SELECT * FROM location_kinds_at(CAST(:as_of AS timestamptz), CAST(:stale_hours_by_node_kind AS jsonb))
 ),
 -- The pair rule of inventory_pairs_at (migration 0004), written against the positions
 -- above so they are computed once (the function would compute them again: +0.4 s at 1M

@@ -8,14 +8,8 @@
 -- |diff| > max(:abs_tolerance_units, :pct_tolerance * |reference|) is split into
 -- |diff| > floor(:abs_tolerance_units) (|diff| is a whole number) and |diff| > the exact
 -- decimal :pct_tolerance * |reference|; stale is snapshot_time < :as_of - its stale hours.
-WITH node_kinds AS (  -- read only when some node kind has its own stale_hours (a one-time filter)
-    SELECT DISTINCT ON (e.location_id) e.location_id, e.data ->> 'kind' AS kind
-      FROM events e
-     WHERE e.type = 'retail.location.upserted'
-       AND e.location_id IS NOT NULL
-       AND e.time <= CAST(:as_of AS timestamptz)
-       AND CAST(:stale_hours_by_node_kind AS jsonb) <> '{}'::jsonb
-     ORDER BY e.location_id, e.time DESC, e.seq DESC
+WITH node_kinds AS (  -- location_kinds_at: sql/migrations/0009_location_kinds.sql
+    SELECT * FROM location_kinds_at(CAST(:as_of AS timestamptz), CAST(:stale_hours_by_node_kind AS jsonb))
 ),
 judged AS (
     SELECT o.sku,

@@ -37,14 +37,8 @@ products AS (  -- product events have an sku and no location: one range of index
        AND e.type = 'retail.product.upserted'
      ORDER BY e.sku, e.time DESC, e.seq DESC
 ),
-node_kinds AS (  -- read only when some node kind has its own stale_hours (a one-time filter)
-    SELECT DISTINCT ON (e.location_id) e.location_id, e.data ->> 'kind' AS kind
-      FROM events e
-     WHERE e.type = 'retail.location.upserted'
-       AND e.location_id IS NOT NULL
-       AND e.time <= CAST(:as_of AS timestamptz)
-       AND CAST(:stale_hours_by_node_kind AS jsonb) <> '{}'::jsonb
-     ORDER BY e.location_id, e.time DESC, e.seq DESC
+node_kinds AS (  -- location_kinds_at: sql/migrations/0009_location_kinds.sql
+    SELECT * FROM location_kinds_at(CAST(:as_of AS timestamptz), CAST(:stale_hours_by_node_kind AS jsonb))
 ),
 keyed AS (  -- each position with its location and sku's reference quantity: one sort, no self-join
     SELECT p.sku, p.system, p.quantity,
