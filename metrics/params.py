@@ -53,6 +53,29 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """The part of the estate a figure is about (the shared filters' region, channel, node
+    and source); None is all. A node's region is that of its latest location.upserted."""
+
+    region: str | None = None
+    channel: str | None = None
+    node: str | None = None
+    source: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        """Named SQL parameters :region, :channel, :node, :source (None: not narrowed);
+        queries test them as `(CAST(:channel AS text) IS NULL OR f.channel = :channel)`."""
+        return {"region": self.region, "channel": self.channel, "node": self.node, "source": self.source}
+
+    @property
+    def everything(self) -> bool:
+        return not any(self.params().values())
+
+
+ALL = Scope()
+
+
+@dataclass(frozen=True)
 class Policies:
     """The thresholds of METRICS.md with their defaults, and the overrides below the deployment.
 
