@@ -1,0 +1,1 @@
+UPDATE users SET role = :role WHERE username = :username AND removed_at IS NULL
