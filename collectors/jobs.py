@@ -7,6 +7,8 @@ coalesce=True and a misfire grace time:
   every `schedule_seconds`, first at start; after a run that stored events the exception
   detectors run;
 - `detect-exceptions`: `collectors.jobs:detect_job`, every `scheduler_detect_seconds`;
+- `outbox-dispatch`: `collectors.jobs:dispatch_outbox`, every `outbox_dispatch_seconds`: sends
+  the manual actions' commands and confirms them (app/outbox);
 - `sync-sources`: `collectors.jobs:sync_sources`, every `scheduler_sync_seconds`: re-reads the
   sources table and adds, removes and reschedules the collect jobs.
 
@@ -41,6 +43,7 @@ log = logging.getLogger("ctower.scheduler")
 
 COLLECT_PREFIX = "collect:"
 DETECT_JOB = "detect-exceptions"
+OUTBOX_JOB = "outbox-dispatch"
 DETECTORS_LOCK = "*detectors"  # not a possible source name, so never a source's lock
 JOB_OPTIONS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
 
@@ -82,6 +85,7 @@ def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[
     ]
     jobs.append(JobSpec(DETECT_JOB, "collectors.jobs:detect_job", settings.scheduler_detect_seconds))
     jobs.append(JobSpec("sync-sources", "collectors.jobs:sync_sources", settings.scheduler_sync_seconds))
+    jobs.append(JobSpec(OUTBOX_JOB, "collectors.jobs:dispatch_outbox", settings.outbox_dispatch_seconds))
     return jobs
 
 
@@ -148,6 +152,17 @@ def _detect_soon(runtime: Runtime) -> None:
     else:
         runtime.last_detect = time.monotonic()  # asked for: not asked again meanwhile
         job.modify(next_run_time=datetime.now(UTC))
+
+
+def dispatch_outbox(runtime: Runtime) -> dict[str, int] | None:
+    """Send the outbox's due commands and confirm what came back (app/outbox/dispatcher.py)."""
+    from app.outbox.dispatcher import dispatch_once
+
+    try:
+        return dispatch_once(runtime.engine, settings=runtime.settings)
+    except Exception:
+        log.exception("the outbox dispatcher failed")
+        return None
 
 
 def sync_sources(runtime: Runtime) -> None:

@@ -16,8 +16,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
+from app.actions.exceptions import workflow as exception_workflow
+from app.incidents.ui import open_incident_button
 from app.settings import load_settings
-from app.ui import data, filters
+from app.ui import data, filters, links
+from app.ui.actions import action_buttons
 from app.ui.errors import DATABASE_ERRORS, explain
 from metrics.detectors import DETECTORS, SEVERITIES
 from metrics.params import Window
@@ -31,10 +34,7 @@ QUEUE_HEIGHT = 400  # pixels: about 11 rows, the detail beside them
 STATUSES = ("open", "acknowledged", "resolved")
 DEFAULT_STATUSES = ["open", "acknowledged"]  # the unresolved ones, as `ctower exceptions`
 EMPTY_MESSAGE = "No exceptions for this window"
-NO_ACTIONS = (
-    "Acknowledge, resolve and assign are not available on this page yet: they come with the "
-    "override and actions work. Until then the queue is read-only here."
-)
+ENTITY_ACTIONS = {"order": ("reroute",), "delivery": ("retry",), "position": ("hold", "adjust")}
 DRILL = {  # entity kind -> where to look next ({entity} is the exception's entity)
     "order": "Order **{entity}**: its events across systems are listed under the queue.",
     "delivery": "Delivery **{entity}** (interface | correlation id): its calls are listed under the queue.",
@@ -155,6 +155,12 @@ with detail_column:
     if chosen["resolved_at"] is not None:
         st.markdown(f"Resolved {chosen['resolved_at']:%Y-%m-%d %H:%M:%S} by {chosen['resolved_by']}.")
     st.markdown("**Drill into:** " + DRILL[chosen["entity_kind"]].format(entity=chosen["entity"]))
+    drill, review = st.columns(2)
+    with drill:
+        if target := links.exception_entity(chosen["entity_kind"], chosen["entity"]):
+            links.entity_link(*target, label=f"Open the {target[0]}'s timeline: {target[1]}")
+    with review:
+        open_incident_button(chosen["key"])
     st.markdown("**Status history**")
     st.dataframe(
         data.frame("ui/exceptions_history", key=chosen["key"], limit=HISTORY_ROWS),
@@ -170,7 +176,24 @@ with detail_column:
     )
     with st.expander("What the detector saw (durations in hours)", expanded=True):
         st.json(detail, expanded=True)
-    st.caption(NO_ACTIONS)
+    st.markdown("**Act on it**")
+    workflow = exception_workflow(data.engine(), chosen["key"])
+    st.caption(
+        f"Assigned to {workflow['assignee'] or 'nobody'}"
+        + (
+            f" · snoozed until {workflow['snoozed_until'][:16].replace('T', ' ')}"
+            if workflow["snoozed_until"]
+            else ""
+        )
+    )
+    action_buttons("exception", chosen["key"], prefix="exc_")
+    if chosen["entity_kind"] in ENTITY_ACTIONS and chosen["status"] != "resolved":
+        action_buttons(
+            chosen["entity_kind"],
+            chosen["entity"],
+            kinds=ENTITY_ACTIONS[chosen["entity_kind"]],
+            prefix="exc_entity_",
+        )
 
 with list_column:  # under the queue, beside the detail
     entity_rows: pl.DataFrame | None = None

@@ -17,6 +17,7 @@ import streamlit as st
 
 from app.settings import load_settings
 from app.ui import charts, data, filters, theme
+from app.ui.actions import action_button, action_buttons
 from app.ui.errors import DATABASE_ERRORS, explain
 from metrics.params import Window
 
@@ -198,8 +199,11 @@ with deliveries_column:
     else:
         if totals["failed_deliveries"] > failed.height:
             st.caption(f"The latest {failed.height:,} of {totals['failed_deliveries']:,}.")
-        st.dataframe(
+        picked_delivery = st.dataframe(
             failed,
+            key="int_failed",
+            on_select="rerun",
+            selection_mode="single-row",
             hide_index=True,
             width="stretch",
             column_config={
@@ -209,6 +213,40 @@ with deliveries_column:
                 "last_call_at": stamp("Last call", format=when),
             },
         )
+        picked_rows: list[int] = picked_delivery["selection"]["rows"]  # dict access: AppTest injects dicts
+        one, every = st.columns(2)
+        if picked_rows and picked_rows[0] < failed.height:
+            interface, correlation_id = (
+                failed.row(picked_rows[0], named=True)["interface"],
+                failed.row(picked_rows[0], named=True)["correlation_id"],
+            )
+            action_button(
+                f"Retry {correlation_id}…",
+                "retry",
+                f"{interface}|{correlation_id}",
+                button_key="int_retry_one",
+                container=one,
+            )
+        else:
+            one.caption("Select a row to retry one delivery.")
+        with every.expander("Retry all failed…"):
+            interfaces = sorted(set(failed["interface"].to_list()))
+            chosen_interface = st.selectbox("Interface", ["(any)", *interfaces], key="int_retry_interface")
+            error_code = st.text_input(
+                "Error code (optional)", key="int_retry_code", placeholder="e.g. TIMEOUT"
+            )
+            st.caption("Deliveries whose latest call is in the window; the preview lists each one.")
+            action_button(
+                "Preview the retry…",
+                "retry_all",
+                "*" if chosen_interface == "(any)" else chosen_interface,
+                {
+                    "error_code": error_code.strip() or None,
+                    "since": window.since.isoformat(),
+                    "until": window.until.isoformat(),
+                },
+                button_key="int_retry_all",
+            )
 with delayed_column:
     st.subheader("Delayed events by source")
     if delayed.is_empty():
@@ -249,6 +287,14 @@ else:
             "last_error": text("Last error", width="large"),
         },
     )
+    health = dict(sources.select("source", "status").iter_rows())
+    pick_column, pause_column = st.columns([2, 3], vertical_alignment="bottom")
+    chosen_source = pick_column.selectbox("Source", list(health), key="int_source_pick")
+    paused = health.get(chosen_source) == "paused"
+    with pause_column:
+        action_buttons("source", chosen_source, kinds=("source_resume",) if paused else ("source_pause",),
+                       prefix="int_")  # fmt: skip
+    st.caption("Pausing stops collecting a source until it is resumed (admins only, audited).")
 
 st.subheader("Latest collector runs")
 runs = data.frame("ui/integrations_runs", source=shared.source, limit=RUN_ROWS)

@@ -4,6 +4,9 @@
 - `hold` / `release_hold` {location_id, sku, qty}: OMS holds stock back from promising.
 - `adjust` {system, location_id, sku, delta, reason}: a system corrects its book.
 - `retry` {interface, correlation_id}: the middleware delivers a failed call again.
+- `transfer` {transfer_id, decision: approve|reject}: ERP ships a planned store transfer now,
+  or drops it; the middleware logs the decision as a call of `ctower.erp.transfer_decision`
+  (correlation_id = the transfer), which is how the control tower sees it arrived.
 
 A command is applied once per `command_id`; an invalid one raises ValueError with a reason.
 """
@@ -15,21 +18,30 @@ from typing import Any
 from simulator.calls import Middleware
 from simulator.estate import Estate
 from simulator.fulfilment import Fulfilment
+from simulator.inbound import Inbound
 from simulator.kernel import Emitted, Kernel
 from simulator.stock import Ledger
 
+TRANSFER_DECISION = "ctower.erp.transfer_decision"
 ADJUST_REASONS = ("cycle_count", "damage", "shrink", "receipt", "sale", "return", "transfer", "manual")
 
 
 class Commands:
     def __init__(
-        self, kernel: Kernel, estate: Estate, ledger: Ledger, fulfilment: Fulfilment, middleware: Middleware
+        self,
+        kernel: Kernel,
+        estate: Estate,
+        ledger: Ledger,
+        fulfilment: Fulfilment,
+        middleware: Middleware,
+        inbound: Inbound | None = None,
     ) -> None:
         self.k = kernel
         self.estate = estate
         self.ledger = ledger
         self.fulfilment = fulfilment
         self.mw = middleware
+        self.inbound = inbound
         self.applied: set[str] = set()
         self.skus = {p.sku for p in estate.products}
 
@@ -45,6 +57,7 @@ class Commands:
             "release_hold": self._release_hold,
             "adjust": self._adjust,
             "retry": self._retry,
+            "transfer": self._transfer,
         }.get(command.get("kind", ""))
         if handler is None:
             raise ValueError(f"unknown command kind {command.get('kind')!r}")
@@ -124,6 +137,31 @@ class Commands:
         if (interface, correlation_id) not in self.mw.failed:
             raise ValueError(f"no failed delivery on {interface} for {correlation_id}")
         self.mw.resubmit(interface, correlation_id)
+
+    def _transfer(self, c: dict[str, Any]) -> None:
+        transfer_id, decision = _text(c, "transfer_id"), c.get("decision")
+        if decision not in ("approve", "reject"):
+            raise ValueError(f"decision must be approve or reject, not {decision!r}")
+        if self.inbound is None:
+            raise ValueError("this world has no ERP transfers")
+        self.inbound.decide_transfer(transfer_id, decision == "approve")
+        self.k.emit(
+            "middleware",
+            "middleware",
+            "retail.integration.call",
+            transfer_id,
+            {
+                "interface": TRANSFER_DECISION,
+                "source_system": "ctower",
+                "target_system": "erp",
+                "status": "ok",
+                "latency_ms": 0.0,
+                "http_status": 200,
+                "correlation_id": transfer_id,
+                "attempt": 1,
+                "decision": decision,
+            },
+        )
 
     def _stock_location(self, location_id: str) -> str:
         if location_id not in self.ledger.physical:

@@ -62,6 +62,7 @@ class Inbound:
         self._po = 0
         self._shipment = 0
         self._transfer = 0
+        self.planned: dict[str, Delivery] = {}  # transfer_id -> its delivery, until dispatched
 
     # --- purchase orders ---------------------------------------------------------------
     def plan_purchases(self) -> None:
@@ -206,9 +207,23 @@ class Inbound:
                         True,
                         source_location=dc,  # its shipment
                     )
+                    self.planned[transfer_id] = delivery
                     self.k.after((3 + rng.random() * 5) * HOUR, self._dispatch, delivery)
 
+    def decide_transfer(self, transfer_id: str, approve: bool) -> None:
+        """A manager's decision on a planned transfer: approved, it ships now; rejected, never."""
+        d = self.planned.get(transfer_id)
+        if d is None:
+            raise ValueError(f"transfer {transfer_id} is unknown or already shipped")
+        if approve:
+            self._dispatch(d)
+        else:
+            del self.planned[transfer_id]
+            self._arrived(d)  # no longer on its way: ERP plans it again if still short
+
     def _dispatch(self, d: Delivery) -> None:
+        if self.planned.pop(d.shipment_id.replace("SHT", "TRF"), None) is None:
+            return  # decided by hand already (shipped, or rejected)
         rng, now = self.k.rng, self.k.now
         dc = d.source_location or ""
         shipped = min(d.qty, self.ledger.physical[dc].get(d.sku, 0))

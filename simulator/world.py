@@ -39,7 +39,7 @@ class World:
         self.inbound = Inbound(k, estate, self.ledger, self.middleware)
         self.returns = Returns(k, estate, self.ledger)
         self.fulfilment.on_delivered = self.returns.expect
-        self.commands = Commands(k, estate, self.ledger, self.fulfilment, self.middleware)
+        self.commands = Commands(k, estate, self.ledger, self.fulfilment, self.middleware, self.inbound)
         k.at(start_ts, self._open)
         self.fulfilment.new_day()
         self.customers = Customers(k, estate, self.fulfilment, self.ledger, self.middleware)

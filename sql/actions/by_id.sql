@@ -1,0 +1,1 @@
+SELECT * FROM actions WHERE action_id = :action_id

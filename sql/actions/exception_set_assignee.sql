@@ -1,0 +1,1 @@
+UPDATE exceptions SET assignee = :assignee, updated_at = now() WHERE key = :key

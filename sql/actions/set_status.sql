@@ -1,0 +1,2 @@
+UPDATE actions SET status = :status, error = :error, updated_at = now()
+ WHERE action_id = :action_id

@@ -1,0 +1,1 @@
+SELECT name, paused, enabled FROM sources WHERE name = :name

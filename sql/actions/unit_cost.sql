@@ -1,0 +1,1 @@
+SELECT unit_cost FROM product_facts WHERE sku = :sku
