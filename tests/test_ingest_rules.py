@@ -519,6 +519,19 @@ def test_each_source_records_what_it_sent_and_what_was_new(ingest, query, an_ord
     assert [(r.source, r.received, r.accepted) for r in rows] == [("oms", 3, 1), ("pos/store-0042", 1, 1)]
 
 
+def test_a_source_that_sends_only_repeats_is_counted_and_keeps_its_latest_event_time(ingest, query, an_order):
+    # the second batch holds a duplicate from oms and nothing new: oms has received 2 and
+    # accepted 1, and its latest business time is still the example's 13:03:11 UTC
+    ingest(jsonl(an_order, event(id="wms-1", source="wms/dc-east")))
+    ingest(jsonl(an_order))
+
+    rows = query("SELECT source, received, accepted, last_event_time FROM source_activity ORDER BY source")
+    assert [(r.source, r.received, r.accepted, r.last_event_time) for r in rows] == [
+        ("oms", 2, 1, utc(WHEN_UTC)),
+        ("wms/dc-east", 1, 1, utc(WHEN_UTC)),
+    ]
+
+
 # --- re-ingesting changes nothing -----------------------------------------------------------
 def test_ingesting_the_same_file_again_stores_nothing_new(ingest, query, an_order):
     other = DIFFERENT_CONTENT["data value"]
@@ -761,3 +774,15 @@ def test_two_ingests_meeting_a_new_month_at_once_both_get_its_partition(engine):
         first.commit()
     waiter.join(timeout=30)
     assert outcome == ["events_2031m05"]
+
+
+def test_an_ingest_leaves_the_process_gc_and_thread_switching_as_it_found_them(ingest, an_order):
+    # ingest tunes both for its run (store._RunTuning); a collector process runs on after it
+    import gc
+    import sys
+
+    before = (gc.get_threshold(), sys.getswitchinterval(), gc.get_freeze_count())
+    counts = ingest(jsonl(an_order, event(id="oms-2")), batch_size=1)
+
+    assert counts_of(counts) == (2, 2, 0, 0, 0)
+    assert (gc.get_threshold(), sys.getswitchinterval(), gc.get_freeze_count()) == before
