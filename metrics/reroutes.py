@@ -10,9 +10,18 @@ Over orders in the window (as in metrics/sla.py: earliest `retail.order.created`
 - `rate` = `rerouted_orders / orders`, where `orders` is the SLA figure (in the window,
   not cancelled at `as_of`); 0.0 when `orders` is 0.
 
+Scope (metrics/scoping.py): as SLA, over the same orders: channel = the created event's
+channel, node = the order's CURRENT node at `as_of` (not a reroute's from_node or
+to_node: an order rerouted from A to B counts for B), region = that node's region. So the
+rate's numerator and denominator are over one set of orders, and the SLA and reroute
+tiles of one node add up. The by_from_node breakdown still groups by from_node, over the
+orders the scope selects. Source does not apply.
+
 SQL: sql/metrics/reroutes_summary.sql, reroutes_by_reason.sql, reroutes_by_from_node.sql; the
-summary is read from the projection order_facts (reroutes_summary_projected.sql), exact for
-any as_of (metrics/projections.py), unless `use_projections=False`.
+summary is read from the projection order_facts (reroutes_summary_projected.sql), and both
+breakdowns together (`breakdowns()`, reroutes_breakdowns_projected.sql: order_facts for the
+orders of the window, the reroute events of the rerouted ones only), exact for any as_of
+(metrics/projections.py), unless `use_projections=False`.
 """
 
 from __future__ import annotations
@@ -22,22 +31,27 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from app.db.engine import query_frame, sql_text
-from metrics.params import Policies, Window
+from metrics.params import ALL, Policies, Scope, Window
 
 if TYPE_CHECKING:
     import polars as pl
 
 
-def _params(window: Window, policies: Policies) -> dict[str, Any]:
-    return {**window.params(), "repeated_reroute_count": policies.repeated_reroute_count}
+def _params(window: Window, policies: Policies, scope: Scope) -> dict[str, Any]:
+    return {**window.params(), **scope.params(), "repeated_reroute_count": policies.repeated_reroute_count}
 
 
 def summary(
-    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+    conn: Connection,
+    window: Window,
+    policies: Policies,
+    *,
+    use_projections: bool = True,
+    scope: Scope = ALL,
 ) -> dict[str, Any]:
     """{"reroutes", "rerouted_orders", "repeated", "rate"}."""
     query = "metrics/reroutes_summary_projected" if use_projections else "metrics/reroutes_summary"
-    row = conn.execute(sql_text(query), _params(window, policies)).one()
+    row = conn.execute(sql_text(query), _params(window, policies, scope)).one()
     orders = int(row.orders)
     rerouted_orders = int(row.rerouted_orders)
     return {
@@ -48,11 +62,38 @@ def summary(
     }
 
 
-def by_reason(conn: Connection, window: Window, policies: Policies) -> pl.DataFrame:
+def breakdowns(
+    conn: Connection, window: Window, policies: Policies, *, scope: Scope = ALL
+) -> dict[str, pl.DataFrame]:
+    """`by_reason()` and `by_from_node()` ("reason", "from_node") from one query over the
+    projection order_facts and the rerouted orders' reroute events."""
+    import polars as pl
+
+    frame = query_frame(conn, "metrics/reroutes_breakdowns_projected", **_params(window, policies, scope))
+    out: dict[str, pl.DataFrame] = {}
+    for dimension in ("reason", "from_node"):
+        rows = frame.filter(pl.col("dimension") == dimension) if frame.height else frame
+        out[dimension] = (
+            rows.select("key", "reroutes", "rerouted_orders")
+            .cast({"key": pl.Utf8, "reroutes": pl.Int64, "rerouted_orders": pl.Int64})
+            .rename({"key": dimension})
+        )
+    return out
+
+
+def by_reason(
+    conn: Connection, window: Window, policies: Policies, *, scope: Scope = ALL, use_projections: bool = True
+) -> pl.DataFrame:
     """One row per reroute reason: reason, reroutes (events), rerouted_orders (distinct orders)."""
-    return query_frame(conn, "metrics/reroutes_by_reason", **_params(window, policies))
+    if use_projections:
+        return breakdowns(conn, window, policies, scope=scope)["reason"]
+    return query_frame(conn, "metrics/reroutes_by_reason", **_params(window, policies, scope))
 
 
-def by_from_node(conn: Connection, window: Window, policies: Policies) -> pl.DataFrame:
+def by_from_node(
+    conn: Connection, window: Window, policies: Policies, *, scope: Scope = ALL, use_projections: bool = True
+) -> pl.DataFrame:
     """One row per node rerouted away from: from_node, reroutes (events), rerouted_orders."""
-    return query_frame(conn, "metrics/reroutes_by_from_node", **_params(window, policies))
+    if use_projections:
+        return breakdowns(conn, window, policies, scope=scope)["from_node"]
+    return query_frame(conn, "metrics/reroutes_by_from_node", **_params(window, policies, scope))

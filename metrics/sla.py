@@ -13,6 +13,10 @@ with `time <= as_of`) is in `[since, until)`; only events with `time <= as_of` c
   `promised_by - as_of < at_risk_hours` (strict), where at_risk_hours is the order's
   channel's own value when one is set (`Policies.scoped`), else the deployment's.
 
+Scope (metrics/scoping.py): channel = the created event's channel, node = the order's
+current node at `as_of` (None never matches a node filter), region = that node's region
+at `as_of`; source does not apply.
+
 SQL: sql/metrics/sla_summary.sql, sla_by_channel.sql, sla_by_node.sql; each is read from
 the projection order_facts instead (sla_*_projected.sql), exact for any as_of
 (metrics/projections.py), unless `use_projections=False`.
@@ -25,21 +29,26 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from app.db.engine import query_frame, sql_text
-from metrics.params import Policies, Window
+from metrics.params import ALL, Policies, Scope, Window
 
 if TYPE_CHECKING:
     import polars as pl
 
 
-def _params(window: Window, policies: Policies) -> dict[str, Any]:
-    return {**window.params(), "at_risk_hours": policies.at_risk_hours}
+def _params(window: Window, policies: Policies, scope: Scope) -> dict[str, Any]:
+    return {**window.params(), **scope.params(), "at_risk_hours": policies.at_risk_hours}
 
 
 def summary(
-    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+    conn: Connection,
+    window: Window,
+    policies: Policies,
+    *,
+    use_projections: bool = True,
+    scope: Scope = ALL,
 ) -> dict[str, Any]:
     """{"orders", "delivered", "cancelled", "breached", "breach_rate", "at_risk"}."""
-    params = {**_params(window, policies), **policies.scoped_params("at_risk_hours")}
+    params = {**_params(window, policies, scope), **policies.scoped_params("at_risk_hours")}
     query = "metrics/sla_summary_projected" if use_projections else "metrics/sla_summary"
     row = conn.execute(sql_text(query), params).one()
     orders = int(row.orders)
@@ -55,15 +64,25 @@ def summary(
 
 
 def by_channel(
-    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+    conn: Connection,
+    window: Window,
+    policies: Policies,
+    *,
+    use_projections: bool = True,
+    scope: Scope = ALL,
 ) -> pl.DataFrame:
     """One row per channel of the created event: channel, orders, breached, breach_rate."""
     query = "metrics/sla_by_channel_projected" if use_projections else "metrics/sla_by_channel"
-    return query_frame(conn, query, **_params(window, policies))
+    return query_frame(conn, query, **_params(window, policies, scope))
 
 
 def by_node(
-    conn: Connection, window: Window, policies: Policies, *, use_projections: bool = True
+    conn: Connection,
+    window: Window,
+    policies: Policies,
+    *,
+    use_projections: bool = True,
+    scope: Scope = ALL,
 ) -> pl.DataFrame:
     """One row per current node: node (null: never routed by `as_of`), orders, breached, breach_rate.
 
@@ -71,4 +90,4 @@ def by_node(
     `time <= as_of` (ties broken by arrival order).
     """
     query = "metrics/sla_by_node_projected" if use_projections else "metrics/sla_by_node"
-    return query_frame(conn, query, **_params(window, policies))
+    return query_frame(conn, query, **_params(window, policies, scope))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from metrics import inbound, integrations, inventory, reroutes, returns, sla
-from metrics.params import Policies, Window
+from metrics.params import ALL, Policies, Scope, Window
 from metrics.policies import load as load_policies
 
 FAMILIES = {
@@ -20,10 +20,14 @@ FAMILIES = {
 }
 
 
-def compute(engine: Engine, window: Window, policies: Policies | None = None) -> dict[str, Any]:
+def compute(
+    engine: Engine, window: Window, policies: Policies | None = None, *, scope: Scope = ALL
+) -> dict[str, Any]:
     """Every family's figures for one window, read in one repeatable-read snapshot.
 
     Without `policies`, the stored ones (metrics.policies.load) are read in that snapshot.
+    `scope` narrows each family as metrics/scoping.py says (a filter that does not apply to
+    a family leaves its figures whole); the object keeps its contract shape.
     """
     out: dict[str, Any] = window.as_json()
     with engine.connect() as conn:
@@ -32,5 +36,5 @@ def compute(engine: Engine, window: Window, policies: Policies | None = None) ->
             if policies is None:
                 policies = load_policies(conn)
             for name, family in FAMILIES.items():
-                out[name] = family(conn, window, policies)
+                out[name] = family(conn, window, policies, scope=scope)
     return out

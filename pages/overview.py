@@ -2,9 +2,15 @@
 
 For the operations lead: one tile per metric family (metrics.summary.compute for the
 window of the shared filters) with its trend against the previous window of the same
-length and a red/amber/green status; the open exceptions by severity; and the health of
+length (live: taken at the last quarter hour, so it is cached and trends move every 15
+minutes) and a red/amber/green status; the open exceptions by severity; and the health of
 every collector source. Live (as-of now) figures refresh every LIVE_SECONDS. Page state
 keys start with `overview_`.
+
+The tiles are narrowed by the shared filters region, channel, node and source as
+metrics/scoping.py defines per family; under a tile, the filters that do not apply to it
+are named ("Not narrowed by ..."). Each tile links to its family's page (TILE_PAGES) with
+the filters kept. The down/stale banner is drawn for every page by app/ui/banner.py.
 
 How each status is derived (STATUS RULES). Each tile's status follows from figures that
 the policies define: an order is breached past its `promised_by`, at risk within
@@ -34,11 +40,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from app.settings import load_settings
-from app.ui import data, filters, theme
+from app.ui import banner, data, filters, links, theme
 from app.ui.errors import DATABASE_ERRORS, explain
-from metrics.params import Policies, Window
+from metrics import scoping
+from metrics.params import Policies, Scope, Window
 
 LIVE_SECONDS = 30
 EMPTY_MESSAGE = "No data yet for this window."
@@ -49,11 +57,15 @@ CHIP_STYLE = (
     "min-width:14rem;line-height:1.6"
 )
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
-NOT_SCOPED = (
-    "**Filter not applied** to the tiles and exceptions (the metric functions take no region, "
-    "channel, node or source yet): {names}."
-)
-SOURCE_SCOPED = "The source filter narrows the source-health strip only."
+NOT_APPLIED = "Not narrowed by {names}: does not apply to this figure."
+EXCEPTIONS_NOT_SCOPED = "The queue counts are of the whole estate: the filters do not narrow them."
+# each tile's page (pages/<page>.py) and that page's own query parameters
+TILE_PAGES: dict[str, tuple[str, dict[str, str]]] = {
+    "sla": ("fulfilment", {"ful_list": "breached"}),
+    "reroutes": ("fulfilment", {"ful_list": "rerouted"}),
+    "inventory": ("inventory", {}),
+    "integrations": ("integrations", {}),
+}
 
 Figures = dict[str, Any]
 QUIET: dict[str, Any] = {"delta_color": "off", "delta_arrow": "off"}  # a delta that is only words
@@ -216,7 +228,27 @@ def _ago(delta: timedelta | None) -> str:
     return f"{minutes / 1440:.1f} days"
 
 
-def draw_tiles(current: dict[str, Any], before: dict[str, Any], policies: Policies, length: str) -> None:
+def link_to(page: str, label: str, **extra: str) -> None:
+    """A link to another page with the filters kept; a page not in the app yet is named only."""
+    try:
+        links.page_link(page, label, **extra)
+    except StreamlitAPIException:
+        st.caption(f"{label} (page not available)")
+
+
+def draw_tile_footer(tile: Tile, scope: Scope) -> None:
+    """Under a tile: the filters that do not narrow it, and the link to its page."""
+    ignored = scoping.not_applied(tile.family, scope)
+    if ignored:
+        st.caption(NOT_APPLIED.format(names=" or ".join(ignored)))
+    if tile.family in TILE_PAGES:
+        page, extra = TILE_PAGES[tile.family]
+        link_to(page, f"Open {page.capitalize()} →", **extra)
+
+
+def draw_tiles(
+    current: dict[str, Any], before: dict[str, Any], policies: Policies, length: str, scope: Scope
+) -> None:
     for row in (TILES[:3], TILES[3:]):
         for column, tile in zip(st.columns(len(row)), row, strict=True):
             figures, earlier = current[tile.family], before[tile.family]
@@ -225,6 +257,7 @@ def draw_tiles(current: dict[str, Any], before: dict[str, Any], policies: Polici
                 if value is None:
                     st.metric(tile.label, "—", delta="nothing in this window", **QUIET, help=tile.help)
                     st.markdown(theme.badge("none"), unsafe_allow_html=True)
+                    draw_tile_footer(tile, scope)
                     continue
                 if previous_value is None or value == previous_value:
                     said = "no data before" if previous_value is None else "no change"
@@ -241,9 +274,10 @@ def draw_tiles(current: dict[str, Any], before: dict[str, Any], policies: Polici
                 badge = theme.badge(tile.status(figures, policies))
                 detail = html.escape(tile.detail(figures))
                 st.markdown(f'{badge} <span style="{DETAIL_STYLE}">{detail}</span>', unsafe_allow_html=True)
+                draw_tile_footer(tile, scope)
 
 
-def draw_exceptions() -> None:
+def draw_exceptions(scope: Scope) -> None:
     st.subheader("Open exceptions")
     counts = {r["severity"]: r for r in data.frame("ui/overview_exceptions").to_dicts()}
     columns = [*st.columns(2), *st.columns(2)]  # two by two: big numbers stay whole
@@ -259,16 +293,9 @@ def draw_exceptions() -> None:
         )
     if not counts:
         st.caption("The queue is empty: no unresolved exception.")
-
-
-def _health_status(source: dict[str, Any], as_of: datetime, stale_after: timedelta) -> str:
-    """up, down, paused or never from collectors.health; an up source is stale when its last
-    success is older than the source_stale_minutes policy at the as-of."""
-    status = str(source["status"])
-    last = source["last_success_at"]
-    if status == "up" and last is not None and as_of - last > stale_after:
-        return "stale"
-    return status if status in theme.STATUSES else "never"
+    if not scope.everything:
+        st.caption(EXCEPTIONS_NOT_SCOPED)
+    link_to("exceptions", "Open Exceptions →")
 
 
 def _chip(source: dict[str, Any], status: str, zone: str) -> str:
@@ -293,17 +320,7 @@ def sources_marked(window: Window, policies: Policies, only: str | None) -> Mark
     if only:
         sources = [s for s in sources if s["name"] == only]
     stale_after = timedelta(minutes=policies.source_stale_minutes)
-    return [(s, _health_status(s, window.as_of, stale_after)) for s in sources]
-
-
-def draw_banner(marked: Marked) -> None:
-    troubled = [str(s["name"]) for s, status in marked if status in ("down", "stale")]
-    if troubled:
-        st.warning(
-            f"**{len(troubled)} source(s) down or stale:** {', '.join(troubled)}. "
-            "Figures that depend on them may be incomplete.",
-            icon="⚠️",
-        )
+    return [(s, banner.status_of(s, window.as_of, stale_after)) for s in sources]
 
 
 def draw_health(marked: Marked, policies: Policies, zone: str, only: str | None) -> None:
@@ -327,8 +344,11 @@ def draw(f: filters.Filters, zone: str) -> None:
         st.warning(f"These filters give no window: {exc}")
         return
     earlier = filters.previous(window)
+    if f.live:  # live: the previous window moves by quarter hours, so its figures stay cached
+        earlier = filters.floored(earlier, timedelta(seconds=data.TREND_TTL_SECONDS))
     length = _span(window.until - window.since)
-    current, before = data.summary(window), data.summary(earlier)
+    scope = f.scope()
+    current, before = data.summary(window, scope), data.summary_before(earlier, scope)
     policies = data.policies()
     live = f" · live, refreshed every {LIVE_SECONDS} s" if f.live else ""
     st.caption(
@@ -338,15 +358,14 @@ def draw(f: filters.Filters, zone: str) -> None:
     scoped = f.scopes()
     if scoped:
         names = ", ".join(f"{name} = {value}" for name, value in scoped.items())
-        st.caption(NOT_SCOPED.format(names=names) + (f" {SOURCE_SCOPED}" if f.source else ""))
+        st.caption(f"**Narrowed to** {names} (each figure by the filters that apply to it).")
     marked = sources_marked(window, policies, f.source)
-    draw_banner(marked)
     if not _has_data(current):
         st.info(EMPTY_MESSAGE)
-    draw_tiles(current, before, policies, length)
+    draw_tiles(current, before, policies, length, scope)
     left, right = st.columns([1.5, 3], gap="large")
     with left:
-        draw_exceptions()
+        draw_exceptions(scope)
     with right:
         draw_health(marked, policies, zone, f.source)
 

@@ -8,16 +8,19 @@ seen from the same distance after its end, is [2026-11-07 12:00, 2026-11-14 12:0
 
 from __future__ import annotations
 
+import time as time_module
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from app.ui import filters, tv
 from app.ui.filters import CUSTOM, Filters, from_query, previous
 from metrics.exception_queue import run_detectors
 from metrics.params import Policies, Window
@@ -147,27 +150,80 @@ def test_a_source_down_or_stale_raises_a_banner_and_the_strip_shows_each_source(
 
     assert not at.exception
     [banner] = texts(at.warning)
-    assert banner.startswith("**2 source(s) down or stale:** erp, wms.")
+    assert banner.startswith("**2 source(s) down or stale:** erp (stale), wms (down).")
     strip = " ".join(texts(at.markdown))
     assert "▲ Stale" in strip and "■ Down" in strip and "● Up" in strip
     assert "ok 11-21 11:50 · lag 15 min" in strip  # oms, read at 11:45
     assert "3 failed runs" in strip  # wms
 
 
-def test_the_source_filter_narrows_the_health_strip_and_says_the_tiles_are_not_scoped(
+def test_the_filters_narrow_each_tile_they_apply_to_and_say_so_next_to_the_others(
     app_on, database_url, seeded
 ):
     add_health(seeded)
 
-    at = app_on(database_url, as_of=AS_OF, source="oms", channel="web").run()
+    at = app_on(database_url, as_of=AS_OF, source="oms", channel="store").run()
 
     assert not at.exception
-    assert not at.warning  # oms is up: no banner for the sources filtered out
-    assert metric(at, "SLA on-time").value == "50.0%"  # not narrowed to web: said so below
-    [note] = [c for c in texts(at.caption) if "Filter not applied" in c]
-    assert "channel = web, source = oms" in note
-    assert "narrows the source-health strip only" in note
+    # every seeded order is a web order: none is left in the store channel
+    assert metric(at, "SLA on-time").value == "—"
+    notes = [c for c in texts(at.caption) if c.startswith("Not narrowed by")]
+    assert notes == [
+        "Not narrowed by source: does not apply to this figure.",  # SLA
+        "Not narrowed by source: does not apply to this figure.",  # reroutes
+        "Not narrowed by channel or source: does not apply to this figure.",  # inventory
+        "Not narrowed by channel: does not apply to this figure.",  # integrations
+        "Not narrowed by channel or source: does not apply to this figure.",  # inbound
+        "Not narrowed by channel or source: does not apply to this figure.",  # returns
+    ]
+    assert any("**Narrowed to** channel = store, source = oms" in c for c in texts(at.caption))
+    # the strip shows the chosen source; the banner still warns of every troubled one
     assert "■ Down" not in " ".join(texts(at.markdown))
+    [banner] = texts(at.warning)
+    assert banner.startswith("**2 source(s) down or stale:** erp (stale), wms (down).")
+
+
+def test_the_region_filter_counts_the_orders_whose_current_node_is_in_it(
+    app_on, database_url, engine, ingest
+):
+    # STORE-0042 is in region east; ORD-2 (delivered late) and ORD-3 (overdue) are routed
+    # there: both breached, so the east is 0.0 % on time with 2 orders; the west has none.
+    store_in_east = builders.event(
+        "retail.location.upserted", id="loc-1", time="2026-11-01T00:00:00Z", subject=None
+    )
+    routed = [
+        builders.event(
+            "retail.order.routed",
+            {"order_id": f"ORD-{n}", "node_id": builders.STORE},
+            id=f"o{n}-r",
+            time="2026-11-19T09:00:00Z",
+            subject=f"ORD-{n}",
+        )
+        for n in (2, 3)
+    ]
+    ingest(builders.jsonl(*ORDERS, store_in_east, *routed))
+
+    east = app_on(database_url, as_of=AS_OF, region="east").run()
+    assert not east.exception
+    assert metric(east, "SLA on-time").value == "0.0%"
+    assert any("2 breached · 0 at risk · 2 orders" in m for m in texts(east.markdown))
+    west = app_on(database_url, as_of=AS_OF, region="west").run()
+    assert metric(west, "SLA on-time").value == "—"
+
+
+def test_each_tile_links_to_its_familys_page_with_the_filters_kept(app_on, database_url, seeded):
+    at = app_on(database_url, as_of=AS_OF, channel="web").run()
+
+    assert not at.exception
+    found = {}
+    for element in at.get("page_link"):
+        proto = element.proto
+        found[proto.label] = (proto.page, dict(parse_qsl(proto.query_string)))
+    assert found["Open Integrations →"] == (
+        "integrations",
+        {"as_of": AS_OF, "channel": "web"},
+    )
+    assert found["Open Exceptions →"][1] == {"as_of": AS_OF, "channel": "web"}
 
 
 def test_an_unreachable_database_is_explained_on_the_overview(app_on):
@@ -290,3 +346,58 @@ def test_the_previous_window_has_the_same_length_and_distance_from_its_as_of():
         datetime(2026, 11, 20, 12, tzinfo=UTC),
         datetime(2026, 11, 20, 12, tzinfo=UTC),
     )
+
+
+# --- TV mode -------------------------------------------------------------------------------
+
+
+def test_tv_mode_hides_the_sidebar_enlarges_the_type_and_names_the_next_page(app_on, database_url, seeded):
+    at = app_on(database_url, as_of=AS_OF, tv="1").run()
+
+    assert not at.exception
+    [style] = [m for m in texts(at.markdown) if 'id="ctower-tv"' in m]
+    assert '[data-testid="stSidebar"]' in style and "display: none" in style
+    assert "html { font-size: 18px; }" in style
+    next_page = tv.next_page("overview", tv.cycle())
+    assert f'data-next="{next_page}"' in style
+    assert metric(at, "SLA on-time").value == "50.0%"  # the same figures, larger
+
+
+def test_without_tv_in_the_url_the_page_keeps_its_sidebar(app_on, database_url):
+    at = app_on(database_url, as_of=AS_OF).run()
+
+    assert not any("ctower-tv" in m for m in texts(at.markdown))
+
+
+def test_tv_mode_moves_on_to_the_next_page_when_its_time_is_up_keeping_the_filters(
+    app_on, database_url, seeded
+):
+    at = app_on(database_url, as_of=AS_OF, channel="web", tv="1").run()
+    assert not at.exception
+    at.session_state["tv_since"] = time_module.monotonic() - 31  # 30 s (the default) have passed
+
+    at.run()
+
+    assert not at.exception
+    following = tv.next_page("overview", tv.cycle())
+    assert [t.value for t in at.title][:1] != ["Overview"]
+    assert at.session_state["tv_page"] == following
+    assert dict(at.query_params) == {"as_of": AS_OF, "channel": "web", "tv": "1"}
+
+
+def test_the_tv_cycle_skips_pages_the_app_does_not_have_and_starts_over():
+    have = {"overview", "integrations", "exceptions", "intake"}
+    assert tv.cycle(have) == ["overview", "integrations", "exceptions"]
+    assert tv.next_page("overview", tv.cycle(have)) == "integrations"
+    assert tv.next_page("exceptions", tv.cycle(have)) == "overview"
+    assert tv.next_page("intake", tv.cycle(have)) == "overview"  # not in the cycle: start over
+    assert tv.page_name("") == "overview" and tv.page_name("integrations") == "integrations"
+
+
+def test_the_live_previous_window_is_taken_at_the_last_quarter_hour():
+    window = Window.of(datetime(2026, 11, 21, 12, 7, 30, tzinfo=UTC))  # 7 days to 12:07:30
+    before = filters.floored(previous(window), timedelta(minutes=15))
+
+    assert before.as_of == datetime(2026, 11, 14, 12, 0, tzinfo=UTC)  # 12:07:30 - 7 days, floored
+    assert before.until == datetime(2026, 11, 14, 12, 0, tzinfo=UTC)
+    assert before.since == datetime(2026, 11, 7, 12, 0, tzinfo=UTC)

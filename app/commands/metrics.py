@@ -42,7 +42,7 @@ def render_table(figures: dict[str, Any]) -> str:
 
 def run_metrics(args: argparse.Namespace) -> int:
     from app.cli import print_json
-    from metrics.params import Window
+    from metrics.params import Scope, Window
     from metrics.policies import PolicyError
     from metrics.policies import load as load_policies
     from metrics.summary import compute
@@ -58,7 +58,8 @@ def run_metrics(args: argparse.Namespace) -> int:
             policies = load_policies(conn)  # the stored overrides over the defaults
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
-    figures = compute(engine, window, policies)
+    scope = Scope(region=args.region, channel=args.channel, node=args.node, source=args.source)
+    figures = compute(engine, window, policies, scope=scope)
     # the values that produced these figures; "scoped": the overrides per channel, node kind
     # or interface, {policy: {scope value: value}} ({} for a policy without any)
     figures["policies"] = {**policies.params(), "scoped": policies.scoped_json()}

@@ -21,10 +21,11 @@ from app.settings import load_settings
 from collectors.health import statuses
 from metrics import integrations
 from metrics import summary as metric_summary
-from metrics.params import Policies, Window
+from metrics.params import ALL, Policies, Scope, Window
 from metrics.policies import load as load_policies
 
 QUERY_TTL_SECONDS = 30
+TREND_TTL_SECONDS = 900  # a previous window's figures (the live Overview floors it to this)
 OPTIONS_TTL_SECONDS = 300  # the filters' lists of known values change slowly
 OPTIONS_LOOKBACK = timedelta(days=30)
 
@@ -59,18 +60,35 @@ def row(query: str, **params: Any) -> dict[str, Any]:
 
 def refresh() -> None:
     """Forget cached query results, so the next read goes to the database."""
-    for cached in (_frame, _summary, _policies, _source_health, _filter_options, _integration_health):
+    cached_functions = (_frame, _summary, _summary_before, _policies, _source_health, _filter_options)
+    for cached in (*cached_functions, _integration_health):
         cached.clear()
 
 
 @st.cache_data(ttl=QUERY_TTL_SECONDS, show_spinner=False)
-def _summary(database_url: str | None, as_of: datetime, since: datetime, until: datetime) -> dict[str, Any]:
-    return metric_summary.compute(_engine(database_url), Window(as_of, since, until))
+def _summary(
+    database_url: str | None, as_of: datetime, since: datetime, until: datetime, scope: Scope
+) -> dict[str, Any]:
+    return metric_summary.compute(_engine(database_url), Window(as_of, since, until), scope=scope)
 
 
-def summary(window: Window) -> dict[str, Any]:
-    """Every metric family for a window (metrics.summary.compute, the stored policies)."""
-    return _summary(load_settings().database_url, window.as_of, window.since, window.until)
+def summary(window: Window, scope: Scope = ALL) -> dict[str, Any]:
+    """Every metric family for a window (metrics.summary.compute, the stored policies),
+    narrowed by `scope` as metrics/scoping.py says (filters.current().scope())."""
+    return _summary(load_settings().database_url, window.as_of, window.since, window.until, scope)
+
+
+@st.cache_data(ttl=TREND_TTL_SECONDS, show_spinner=False)
+def _summary_before(
+    database_url: str | None, as_of: datetime, since: datetime, until: datetime, scope: Scope
+) -> dict[str, Any]:
+    return metric_summary.compute(_engine(database_url), Window(as_of, since, until), scope=scope)
+
+
+def summary_before(window: Window, scope: Scope = ALL) -> dict[str, Any]:
+    """`summary` of a previous window, for a trend: kept TREND_TTL_SECONDS (its figures are of
+    the past; replaying an earlier inventory is the dearest query of the Overview)."""
+    return _summary_before(load_settings().database_url, window.as_of, window.since, window.until, scope)
 
 
 @st.cache_data(ttl=QUERY_TTL_SECONDS, show_spinner=False)
@@ -86,21 +104,25 @@ def policies() -> Policies:
 
 @st.cache_data(ttl=QUERY_TTL_SECONDS, show_spinner=False)
 def _integration_health(
-    database_url: str | None, as_of: datetime, since: datetime, until: datetime
+    database_url: str | None, as_of: datetime, since: datetime, until: datetime, scope: Scope
 ) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]:
     window = Window(as_of, since, until)
     policies = _policies(database_url)
     with _engine(database_url).connect() as conn:
         return (
-            integrations.summary(conn, window, policies),
-            integrations.by_interface(conn, window, policies),
-            integrations.delayed_by_source(conn, window, policies),
+            integrations.summary(conn, window, policies, scope=scope),
+            integrations.by_interface(conn, window, policies, scope=scope),
+            integrations.delayed_by_source(conn, window, policies, scope=scope),
         )
 
 
-def integration_health(window: Window) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]:
-    """metrics.integrations' summary, per interface and delayed by source, with the stored policies."""
-    return _integration_health(load_settings().database_url, window.as_of, window.since, window.until)
+def integration_health(
+    window: Window, scope: Scope = ALL
+) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]:
+    """metrics.integrations' summary, per interface and delayed by source, with the stored
+    policies; `scope` narrows them by source only (metrics/scoping.py)."""
+    scope = Scope(source=scope.source)  # one cache entry whatever the other filters
+    return _integration_health(load_settings().database_url, window.as_of, window.since, window.until, scope)
 
 
 @st.cache_data(ttl=QUERY_TTL_SECONDS, show_spinner=False)

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from metrics.params import Window
+from metrics.params import Scope, Window
 
 PRESETS: dict[str, timedelta] = {
     "24h": timedelta(hours=24),
@@ -68,6 +68,10 @@ class Filters:
         """The region, channel, node and source chosen (those set only)."""
         return {name: value for name in SCOPES if (value := getattr(self, name))}
 
+    def scope(self) -> Scope:
+        """The part of the estate the metrics narrow to (metrics/scoping.py says how)."""
+        return Scope(region=self.region, channel=self.channel, node=self.node, source=self.source)
+
     def resolve(self, now: datetime) -> Window:
         """The metrics window: a preset ends at the as-of; a custom one is [since, until)."""
         as_of = self.as_of or now
@@ -99,6 +103,15 @@ def previous(window: Window) -> Window:
     """
     length = window.until - window.since
     return Window(window.as_of - length, window.since - length, window.since)
+
+
+def floored(window: Window, grain: timedelta) -> Window:
+    """`window` moved back to the last whole `grain` of its as_of (UTC), length and distance
+    kept: the live Overview's previous window, so its figures are cached for a while."""
+    step = window.as_of - datetime.fromtimestamp(
+        window.as_of.timestamp() // grain.total_seconds() * grain.total_seconds(), UTC
+    )
+    return Window(window.as_of - step, window.since - step, window.until - step)
 
 
 def iso(value: datetime) -> str:
@@ -205,6 +218,12 @@ def current() -> Filters:
     """The filters the entry point read this run (the defaults before it did)."""
     value = st.session_state.get(_CURRENT)
     return value if isinstance(value, Filters) else Filters()
+
+
+def from_url_next_run() -> None:
+    """Make the next run read the filters from the URL again, as the first run of a session
+    does (before a switch to another page whose URL carries them: TV mode's cycle)."""
+    st.session_state[_READY] = False
 
 
 def _split(value: datetime, zone: str) -> tuple[date, time]:

@@ -72,3 +72,26 @@ def badge(status: str, word: str | None = None) -> str:
         "font-weight:600;font-size:0.95rem;white-space:nowrap;display:inline-block"
     )
     return f'<span style="{style}">{shape} {word or default_word}</span>'
+
+
+# TV mode (app/ui/tv.py): a wall screen read from across the room at 1920x1080. No sidebar
+# (collapsed by the page config, and hidden with its opener here), no toolbar, larger type
+# everywhere (Streamlit sizes its text in rem, so the root size scales it), bigger figures;
+# no header and no links (nobody clicks a wall screen).
+# The marker element lets tests and the browser check that TV mode is on.
+TV_MARKER = "ctower-tv"
+TV_ROOT_FONT_PX = 18
+
+
+def tv_css() -> str:
+    return f"""<style id="{TV_MARKER}">
+html {{ font-size: {TV_ROOT_FONT_PX}px; }}
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"], [data-testid="stSidebarNav"],
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stHeader"],
+[data-testid="stPageLink"] {{ display: none !important; }}
+[data-testid="stMainBlockContainer"] {{ padding: 1rem 2rem; max-width: 100%; }}
+[data-testid="stMetricValue"] {{ font-size: 3rem !important; }}
+[data-testid="stMetricLabel"] p {{ font-size: 1.25rem !important; }}
+[data-testid="stMetricDelta"] {{ font-size: 1.1rem !important; }}
+</style>"""

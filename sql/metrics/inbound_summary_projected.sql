@@ -6,6 +6,12 @@ WITH receipts AS (
     SELECT s.shipment_id, s.received_at
       FROM shipment_facts s
      WHERE s.received_at >= :since AND s.received_at < :until AND s.received_at <= :as_of
+       AND ((CAST(:node AS text) IS NULL AND CAST(:region AS text) IS NULL)  -- scope: shipment_nodes (0013)
+            OR s.shipment_id IN (SELECT n.shipment_id FROM shipment_nodes AS n WHERE true
+                                 AND (CAST(:node AS text) IS NULL OR n.location_id = :node)  -- scope: metrics/scoping.py
+                                 AND (CAST(:region AS text) IS NULL
+                                      OR n.location_id IN (SELECT l.location_id
+                                                    FROM locations_in_region(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))))
 )
 SELECT count(*) AS asn_late
   FROM receipts r

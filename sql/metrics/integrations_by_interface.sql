@@ -13,5 +13,6 @@ SELECT interface,
 FROM events
 WHERE type = 'retail.integration.call'
   AND time >= :since AND time < :until AND time <= :as_of
+  AND (CAST(:source AS text) IS NULL OR data->>'source_system' = :source)  -- scope: metrics/scoping.py
 GROUP BY interface
 ORDER BY interface

@@ -5,6 +5,7 @@ SELECT source,
        count(*) AS delayed_events
 FROM events
 WHERE time >= :since AND time < :until AND time <= :as_of
+  AND (CAST(:source AS text) IS NULL OR source = :source)  -- scope: metrics/scoping.py
   AND received_at - time > CAST(:max_event_lag_minutes AS double precision) * interval '1 minute'
 GROUP BY source
 ORDER BY source

@@ -8,7 +8,12 @@
 --
 WITH judged AS (  -- inventory_pairs_at: sql/migrations/0004_metric_building_blocks.sql
     SELECT * FROM inventory_pairs_at(CAST(:as_of AS timestamptz), CAST(:reference_system AS text),
-                              CAST(:abs_tolerance_units AS numeric), CAST(:pct_tolerance AS numeric))
+                              CAST(:abs_tolerance_units AS numeric), CAST(:pct_tolerance AS numeric)) AS j
+     WHERE true
+       AND (CAST(:node AS text) IS NULL OR j.location_id = :node)  -- scope: metrics/scoping.py
+       AND (CAST(:region AS text) IS NULL
+            OR j.location_id IN (SELECT l.location_id
+                          FROM locations_in_region_from_events(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))
 )
 SELECT CASE CAST(:dimension AS text)
            WHEN 'location' THEN j.location_id COLLATE "C"

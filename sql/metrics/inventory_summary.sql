@@ -16,7 +16,12 @@
 -- :as_of, ties: the later arrival), else :stale_hours (no override, or no known kind).
 -- The same rule as sql/detectors/stale_inventory.sql.
 WITH positions AS (  -- positions_at: sql/migrations/0004_metric_building_blocks.sql
-    SELECT * FROM positions_at(CAST(:as_of AS timestamptz))
+    SELECT * FROM positions_at(CAST(:as_of AS timestamptz)) AS p
+     WHERE true
+       AND (CAST(:node AS text) IS NULL OR p.location_id = :node)  -- scope: metrics/scoping.py
+       AND (CAST(:region AS text) IS NULL
+            OR p.location_id IN (SELECT l.location_id
+                          FROM locations_in_region_from_events(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))
 ),
 node_kinds AS (  -- location_kinds_at: sql/migrations/0009_location_kinds.sql
     SELECT * FROM location_kinds_at(CAST(:as_of AS timestamptz), CAST(:stale_hours_by_node_kind AS jsonb))

@@ -19,6 +19,10 @@ judged AS (
       FROM position_facts r
       JOIN position_facts o ON o.location_id = r.location_id AND o.sku = r.sku AND o.system <> r.system
      WHERE r.system = CAST(:reference_system AS text)
+       AND (CAST(:node AS text) IS NULL OR r.location_id = :node)  -- scope: metrics/scoping.py
+       AND (CAST(:region AS text) IS NULL
+            OR r.location_id IN (SELECT l.location_id
+                          FROM locations_in_region(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))
 ),
 pair_figures AS (
     SELECT count(*) AS pairs_compared,
@@ -37,6 +41,11 @@ position_figures AS (
            ) AS stale_positions
       FROM position_facts AS p
       LEFT JOIN node_kinds AS k ON k.location_id = p.location_id
+     WHERE true
+       AND (CAST(:node AS text) IS NULL OR p.location_id = :node)  -- scope: metrics/scoping.py
+       AND (CAST(:region AS text) IS NULL
+            OR p.location_id IN (SELECT l.location_id
+                          FROM locations_in_region(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))
 )
 SELECT CAST(pf.pairs_compared AS bigint) AS pairs_compared,
        CAST(pf.out_of_tolerance AS bigint) AS out_of_tolerance,

@@ -7,7 +7,14 @@ WITH
 -- orders in the window: sql/migrations/0004_metric_building_blocks.sql
 in_window AS (
     SELECT * FROM orders_in_window(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
-                                   CAST(:until AS timestamptz))
+                                   CAST(:until AS timestamptz)) AS f
+     WHERE true
+       AND (CAST(:channel AS text) IS NULL OR f.channel = :channel)  -- scope: metrics/scoping.py
+       AND (CAST(:node AS text) IS NULL OR order_node_at(f.order_id, CAST(:as_of AS timestamptz)) = :node)
+       AND (CAST(:region AS text) IS NULL
+            OR order_node_at(f.order_id, CAST(:as_of AS timestamptz))
+               IN (SELECT l.location_id
+                     FROM locations_in_region_from_events(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))
 ),
 reroutes AS (
     SELECT e.order_id, e.data ->> 'reason' AS reason

@@ -3,9 +3,15 @@
 -- Parameters as reroutes_summary.sql.
 WITH
 per_order AS (
-    SELECT reroutes, cancelled
+    SELECT f.reroutes, f.cancelled
       FROM projected_order_sla_facts(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
-                                     CAST(:until AS timestamptz))
+                                     CAST(:until AS timestamptz)) AS f
+     WHERE true
+       AND (CAST(:channel AS text) IS NULL OR f.channel = :channel)  -- scope: metrics/scoping.py
+       AND (CAST(:node AS text) IS NULL OR f.node = :node)
+       AND (CAST(:region AS text) IS NULL
+            OR f.node IN (SELECT l.location_id
+                            FROM locations_in_region(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))
 )
 SELECT CAST(coalesce(sum(reroutes), 0) AS bigint)                     AS reroutes,
        count(*) FILTER (WHERE reroutes > 0)                           AS rerouted_orders,

@@ -4,7 +4,19 @@
 -- (the first of each, by time then seq, with time <= :as_of). Null when none is restocked.
 WITH window_returns AS (  -- returns_in_window: sql/migrations/0004_metric_building_blocks.sql
     SELECT * FROM returns_in_window(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
-                                    CAST(:until AS timestamptz))
+                                    CAST(:until AS timestamptz)) AS w
+     WHERE (CAST(:node AS text) IS NULL AND CAST(:region AS text) IS NULL)  -- scope: metrics/scoping.py
+        OR w.return_id IN (SELECT n.return_id
+                             FROM (SELECT DISTINCT ON (data ->> 'return_id') data ->> 'return_id' AS return_id,
+                                          location_id
+                                     FROM events
+                                    WHERE type = 'retail.return.received' AND time <= :as_of
+                                    ORDER BY data ->> 'return_id', time, seq) AS n
+                            WHERE true
+                              AND (CAST(:node AS text) IS NULL OR n.location_id = :node)  -- scope: metrics/scoping.py
+                              AND (CAST(:region AS text) IS NULL
+                                   OR n.location_id IN (SELECT l.location_id
+                                                 FROM locations_in_region_from_events(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l)))
 ),
 lags AS (
     SELECT extract(epoch FROM restocked_at - received_at)::double precision / 3600 AS hours

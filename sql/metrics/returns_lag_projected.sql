@@ -5,6 +5,12 @@ WITH lags AS (
       FROM return_facts r
      WHERE r.received_at >= :since AND r.received_at < :until AND r.received_at <= :as_of
        AND r.restocked_at <= :as_of
+       AND ((CAST(:node AS text) IS NULL AND CAST(:region AS text) IS NULL)  -- scope: return_nodes (0013)
+            OR r.return_id IN (SELECT n.return_id FROM return_nodes AS n WHERE true
+                               AND (CAST(:node AS text) IS NULL OR n.location_id = :node)  -- scope: metrics/scoping.py
+                               AND (CAST(:region AS text) IS NULL
+                                    OR n.location_id IN (SELECT l.location_id
+                                                  FROM locations_in_region(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))))
 )
 SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS p50_hours,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90_hours,

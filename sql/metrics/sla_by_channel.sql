@@ -9,6 +9,12 @@ judged AS (
            f.breached
       FROM order_sla_facts(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz), CAST(:until AS timestamptz)) AS f
      WHERE NOT f.cancelled
+       AND (CAST(:channel AS text) IS NULL OR f.channel = :channel)  -- scope: metrics/scoping.py
+       AND (CAST(:node AS text) IS NULL OR order_node_at(f.order_id, CAST(:as_of AS timestamptz)) = :node)
+       AND (CAST(:region AS text) IS NULL
+            OR order_node_at(f.order_id, CAST(:as_of AS timestamptz))
+               IN (SELECT l.location_id
+                     FROM locations_in_region_from_events(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))
 )
 SELECT channel,
        count(*)                                                    AS orders,

@@ -7,6 +7,11 @@ judged AS (
       FROM projected_order_sla_facts(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
                                      CAST(:until AS timestamptz)) AS f
      WHERE NOT f.cancelled
+       AND (CAST(:channel AS text) IS NULL OR f.channel = :channel)  -- scope: metrics/scoping.py
+       AND (CAST(:node AS text) IS NULL OR f.node = :node)
+       AND (CAST(:region AS text) IS NULL
+            OR f.node IN (SELECT l.location_id
+                            FROM locations_in_region(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))
 )
 SELECT node,
        count(*)                                                    AS orders,

@@ -6,7 +6,14 @@
 WITH
 -- order_sla_facts: sql/migrations/0004_metric_building_blocks.sql
 judged AS (
-    SELECT * FROM order_sla_facts(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz), CAST(:until AS timestamptz))
+    SELECT * FROM order_sla_facts(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz), CAST(:until AS timestamptz)) AS f
+     WHERE true
+       AND (CAST(:channel AS text) IS NULL OR f.channel = :channel)  -- scope: metrics/scoping.py
+       AND (CAST(:node AS text) IS NULL OR order_node_at(f.order_id, CAST(:as_of AS timestamptz)) = :node)
+       AND (CAST(:region AS text) IS NULL
+            OR order_node_at(f.order_id, CAST(:as_of AS timestamptz))
+               IN (SELECT l.location_id
+                     FROM locations_in_region_from_events(CAST(:as_of AS timestamptz), CAST(:region AS text)) AS l))
 )
 SELECT count(*) FILTER (WHERE NOT cancelled)                          AS orders,
        count(*) FILTER (WHERE delivered_at IS NOT NULL)               AS delivered,
