@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     metrics.add_argument("--as-of", type=parse_instant, metavar="T", help="the instant (default: now)")
     metrics.add_argument("--json", action="store_true", help="print one JSON object (METRICS.md shape)")
+    for scope in ("region", "channel", "node", "source"):  # metrics/scoping.py: what each narrows
+        metrics.add_argument(f"--{scope}", metavar=scope.upper(), help=f"only this {scope} (default: all)")
 
     from app.commands.exceptions import register as register_exceptions
     from app.commands.policies import register as register_policies
@@ -97,6 +99,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_simulate(commands, common)
     register_demo(commands, common)
+
+    from app.commands.export import register as register_export
+
+    register_export(commands, common)
+
+    from app.commands.actions import register as register_actions
+
+    register_actions(commands, common)
+
+    from app.commands.audit import register as register_audit
+    from app.commands.users import register as register_users
+
+    register_users(commands, common)
+    register_audit(commands, common)
+
+    from app.commands.incidents import register as register_incidents
+
+    register_incidents(commands, common)
     return parser
 
 
@@ -146,10 +166,30 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands.simulate import run_simulate
 
             return run_simulate(args)
+        if args.command == "users":
+            from app.commands.users import run_users
+
+            return run_users(args)
+        if args.command == "audit":
+            from app.commands.audit import run_audit
+
+            return run_audit(args)
+        if args.command == "incidents":
+            from app.commands.incidents import run_incidents
+
+            return run_incidents(args)
+        if args.command == "actions":
+            from app.commands.actions import run_actions
+
+            return run_actions(args)
         if args.command == "demo":
             from app.commands.demo import run_demo
 
             return run_demo(args)
+        if args.command == "export":
+            from app.commands.export import run_export
+
+            return run_export(args)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except SettingsError as exc:

@@ -71,6 +71,53 @@ class Settings(BaseSettings):
     scheduler_workers: int = Field(
         default=4, ge=1, le=64, description="Sources the scheduler collects at the same time."
     )
+    tv_cycle_seconds: float = Field(
+        default=30.0, ge=5, le=3600, description="TV mode (?tv=1): seconds each page shows before the next."
+    )
+    anonymous_view: bool = Field(
+        default=True, description="Without a login the pages show everything read-only (as a viewer)."
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 90, description="A sign-in lasts this many hours."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=1000, description="Wrong passwords for one user before it is locked."
+    )
+    login_lock_minutes: float = Field(
+        default=15.0, gt=0, le=24 * 60, description="Wrong passwords are counted over this many minutes."
+    )
+    oidc_roles: str = Field(
+        default="",
+        description="SSO claims to roles: 'role:pattern,...' (a pattern with @ matches the email, "
+        "else a group); the highest matching role wins.",
+    )
+    oidc_groups_claim: str = Field(default="groups", description="The SSO claim listing the groups.")
+    oidc_default_role: str = Field(
+        default="viewer", description="Role of an SSO user no pattern matches ('none': refused)."
+    )
+
+    approval_threshold: float = Field(
+        default=1000.0,
+        ge=0,
+        description="An action worth more than this (units x unit cost, or the order's value) "
+        "needs a second manager's approval.",
+    )
+    commands_url: str = Field(
+        default="http://127.0.0.1:8765",
+        description="Base URL of the systems that receive the outbox's commands (the simulator's).",
+    )
+    outbox_attempts: int = Field(
+        default=6, ge=1, le=100, description="Sends of one outbox command before it is failed."
+    )
+    outbox_backoff_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="Wait before the first resend; doubled each time."
+    )
+    outbox_backoff_max_seconds: float = Field(
+        default=600.0, gt=0, le=86_400, description="No resend waits longer than this."
+    )
+    outbox_dispatch_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="How often the scheduler runs the outbox dispatcher."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -79,6 +126,21 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("oidc_roles")
+    @classmethod
+    def _oidc_rules(cls, value: str) -> str:
+        from app.auth.oidc import parse_rules
+
+        parse_rules(value)  # raises ValueError naming the bad entry
+        return value
+
+    @field_validator("oidc_default_role")
+    @classmethod
+    def _oidc_default(cls, value: str) -> str:
+        if value not in ("viewer", "manager", "admin", "none"):
+            raise ValueError(f"unknown role {value!r}: one of viewer, manager, admin, none")
         return value
 
     @field_validator("database_url")

@@ -48,9 +48,12 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     )
 
 
+NO_COMMANDS = {"pending": "not sent yet", "approved": "not sent yet", "rejected": "none"}
+
+
 def _progress(r: dict[str, Any]) -> str:
-    if not r["commands"]:
-        return "applied at once"
+    if not r["commands"]:  # none yet (waiting for a decision), none ever (rejected), or local
+        return NO_COMMANDS.get(r["status"], "applied at once")
     done = f"{r['confirmed']}/{r['commands']} confirmed"
     return done + (f", {r['failed']} failed" if r["failed"] else "")
 

@@ -1,6 +1,7 @@
 """`ctower demo`: the whole product on one machine, in one command.
 
-1. the database: the embedded PostgreSQL (or DATABASE_URL), migrated;
+1. the database: the embedded PostgreSQL (or DATABASE_URL), migrated, with one demo account
+   a role (viewer, manager, manager2, admin) whose fresh passwords are printed;
 2. the simulated estate (`ctower simulate`): backfills the last `--backfill-days` days as
    fast as it can, then runs live with the wall clock, serving its systems on 127.0.0.1;
 3. the demo sources registered (OMS, WMS, middleware over HTTP; ERP tables over SQL; store
@@ -125,7 +126,16 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM (a service manager, `kill`) stops the demo as Ctrl-C does
 
 
+def _print_accounts(accounts: dict[str, str]) -> None:
+    """The demo accounts and their passwords, shown once (they change at every start)."""
+    roles = {"viewer": "viewer", "manager": "manager", "manager2": "manager (approves)", "admin": "admin"}
+    print("Sign in with one of these demo accounts (new passwords at every start):", flush=True)
+    for name, password in accounts.items():
+        print(f"  {name:<9} {password}   {roles.get(name, '')}", flush=True)
+
+
 def run_demo(args: argparse.Namespace) -> int:
+    from app.auth.accounts import ensure_demo_users
     from collectors.config import register as register_sources
     from simulator.sources import demo_sources
 
@@ -142,9 +152,15 @@ def run_demo(args: argparse.Namespace) -> int:
     sim_port = args.sim_port or _free_port()
     drop_dir = (Path(settings.data_dir) / "sim-drop").resolve()
     register_sources(engine, demo_sources(f"http://127.0.0.1:{sim_port}", drop_dir))
+    accounts = ensure_demo_users(engine)  # one a role, fresh passwords each start
     engine.dispose()
 
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PYTHONUNBUFFERED": "1",
+        "CTOWER_COMMANDS_URL": f"http://127.0.0.1:{sim_port}",  # the outbox sends to the simulator
+    }
     ctower = [sys.executable, "-m", "app.cli"]
     simulate = [
         *ctower, "simulate", "--port", str(sim_port), "--drop-dir", str(drop_dir),
@@ -173,6 +189,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if not args.no_serve:
             start("app", streamlit)
             print(f"Control Tower is at http://{args.address}:{port}  (Ctrl-C stops everything)", flush=True)
+            _print_accounts(accounts)
         else:
             print("simulator and collectors running (Ctrl-C stops them)", flush=True)
         while True:

@@ -11,8 +11,10 @@ can be shared and reloads the same.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from app.ui import filters
 
@@ -30,15 +32,47 @@ def entity_query(kind: str, key: str) -> dict[str, str]:
 
 def entity_link(kind: str, key: str, label: str | None = None) -> None:
     """A link to one entity's detail page (its timeline across systems)."""
-    st.page_link(ENTITY_PAGE, label=label or f"{kind} {key}", query_params=entity_query(kind, key))
+    _link(ENTITY_PAGE, label or f"{kind} {key}", entity_query(kind, key))
+
+
+def _link(page: Path, label: str, query: dict[str, str]) -> None:
+    """st.page_link, or a plain link to the page's URL when the running script has no
+    navigation (a page script run on its own, as its tests do)."""
+    try:
+        st.page_link(page, label=label, query_params=query)
+    except StreamlitPageNotFoundError:
+        st.markdown(f"[{label}]({page.stem}?{urlencode(query)})")
 
 
 def open_entity(kind: str, key: str) -> None:
     """Go to one entity's detail page now (after a row was selected in a list)."""
-    st.switch_page(ENTITY_PAGE, query_params=entity_query(kind, key))
+    query = entity_query(kind, key)
+    filters.from_url_next_run()  # a page switch resets the sidebar's widgets: the URL refills them
+    st.switch_page(ENTITY_PAGE, query_params=query)
 
 
 def page_link(page: str, label: str, **extra: str) -> None:
     """A link to another page (`pages/<page>.py`) with the shared filters kept, plus `extra`
     query parameters of that page's own (its keys start with the page's prefix)."""
-    st.page_link(PAGES / f"{page}.py", label=label, query_params={**filters.current().to_query(), **extra})
+    _link(PAGES / f"{page}.py", label, {**filters.current().to_query(), **extra})
+
+
+SYSTEMS = frozenset(("erp", "wms", "pos", "oms", "marketplace"))  # contracts/EVENTS.md snapshot systems
+
+
+def exception_entity(entity_kind: str, entity: str) -> tuple[str, str] | None:
+    """The entity detail page (kind, key) of an exception's entity, as the detectors name it
+    (sql/detectors): a position is `LOCATION|SKU|SYSTEMS` (variance) or `SYSTEM|LOCATION|SKU`
+    (negative, stale), shown as `SKU@LOCATION`; a delivery `INTERFACE|CORRELATION` opens its
+    interface. None when the entity has no page."""
+    if entity_kind == "position":
+        parts = entity.split("|")
+        if len(parts) != 3:
+            return None
+        location, sku = (parts[1], parts[2]) if parts[0] in SYSTEMS else (parts[0], parts[1])
+        return "position", f"{sku}@{location}"
+    if entity_kind == "delivery":
+        return "interface", entity.split("|", 1)[0]
+    if entity_kind in ENTITY_KINDS:
+        return entity_kind, entity
+    return None
