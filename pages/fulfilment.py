@@ -163,7 +163,6 @@ def breakdowns(found: dict[str, Any]) -> None:
             reroute_chart(by_from_node, "from_node", f"{P}from_node_chart")
         else:
             st.caption(NO_REROUTES)
-    st.caption("Click a bar to list its orders below; click it again to clear.")
 
 
 def order_list(chosen: Drill, window: Window, scope: Scope, zone: str) -> None:
@@ -255,6 +254,6 @@ breakdowns(found)
 chosen = drill.chosen(P)
 drill.keep_in_url(P, chosen, DIMENSIONS)
 if chosen is None:
-    st.caption("Click a bar or a list button above to see the orders behind a figure.")
+    st.caption("Click a bar (again to clear) or a list button above to see the orders behind a figure.")
 else:
     order_list(chosen, window, scope, zone)

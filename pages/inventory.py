@@ -22,6 +22,7 @@ import streamlit as st
 
 from app.settings import load_settings
 from app.ui import data, drill, filters
+from app.ui.actions import action_buttons
 from app.ui.drill import Drill
 from app.ui.errors import DATABASE_ERRORS, explain
 from metrics import drilldown, inventory
@@ -146,7 +147,6 @@ def breakdowns(found: dict[str, Any]) -> None:
                 st.caption("Every pair is within tolerance.")
             else:
                 variance_chart(frame, dimension, dimension)
-    st.caption("Click a bar to list its pairs below; click it again to clear.")
 
 
 def position_list(chosen: Drill, as_of: datetime, scope: Scope, reference: str, zone: str) -> None:
@@ -196,6 +196,45 @@ def position_list(chosen: Drill, as_of: datetime, scope: Scope, reference: str, 
     drill.open_selected(P, event, frame, "position", lambda row: str(row["position"]))
 
 
+TRANSFER_ROWS = 200
+MINUTE = "YYYY-MM-DD HH:mm"
+
+
+def transfer_recommendations(window: Window, zone: str) -> None:
+    """The window's open transfer recommendations (ERP's retail.transfer.requested that no ASN
+    names and nobody decided), read only when asked for; select one to approve or reject it."""
+    if not st.toggle("Transfer recommendations to decide", key=f"{P}transfers"):
+        return
+    open_ = data.frame(
+        "ui/inventory_transfers",
+        since=window.since,
+        until=window.until,
+        as_of=window.as_of,
+        limit=TRANSFER_ROWS,
+    )
+    if open_.is_empty():
+        st.caption("No open transfer recommendations in this window.")
+        return
+    st.caption(
+        f"{open_.height:,} open (the newest {TRANSFER_ROWS} at most), newest first. "
+        "Select one to approve or reject it."
+    )
+    event = st.dataframe(
+        open_,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"{P}transfer_table",
+        column_config={
+            "time": st.column_config.DatetimeColumn(f"Requested ({zone})", format="YYYY-MM-DD HH:mm")
+        },
+    )
+    rows = event["selection"]["rows"] if event else []
+    if rows:
+        action_buttons("transfer", open_["transfer_id"][rows[0]], prefix="inv_")
+
+
 zone = load_settings().timezone
 local = ZoneInfo(zone)
 shared = filters.current()
@@ -240,6 +279,7 @@ breakdowns(found)
 chosen = drill.chosen(P)
 drill.keep_in_url(P, chosen, DIMENSIONS)
 if chosen is None:
-    st.caption("Click a bar or a list button above to see the positions behind a figure.")
+    st.caption("Click a bar (again to clear) or a list button above to see the positions behind a figure.")
 else:
     position_list(chosen, as_of, scope, reference, zone)
+transfer_recommendations(shared.resolve(filters.now()), zone)

@@ -243,3 +243,33 @@ def test_the_live_picture_is_read_from_the_projections_without_a_replay_note(pag
 
     assert tiles(at)["Pairs compared"] == "4"
     assert not any(c.value.startswith("Replayed from history:") for c in at.caption)
+
+
+def transfer(transfer_id: str, qty: int, hours_before: float) -> dict[str, Any]:
+    data = {"transfer_id": transfer_id, "from_location": DC, "to_location": STORE, "sku": SKU, "qty": qty}
+    return event("retail.transfer.requested", data, id=f"tr-{transfer_id}", source="erp",
+                 time=iso(T - timedelta(hours=hours_before)), subject=transfer_id)  # fmt: skip
+
+
+def test_open_transfer_recommendations_are_listed_on_request_and_offer_a_decision(
+    page_on, database_url, seeded, ingest
+):
+    # TR-1 and TR-2 recommended; an ASN names TR-2 (it shipped), so only TR-1 waits for a decision
+    asn = event("retail.shipment.asn", {"shipment_id": "SHP-9", "to_location": STORE, "transfer_id": "TR-2",
+                "expected_at": iso(T + timedelta(days=1)), "lines": [{"sku": SKU, "qty": 3}]},
+                id="asn-9", source="wms", time=iso(T - timedelta(hours=2)))  # fmt: skip
+    assert ingest(jsonl(transfer("TR-1", 5, 4), transfer("TR-2", 3, 3), asn)).accepted == 3
+    at = page_on(database_url).run()
+    assert not at.dataframe  # nothing read until asked for
+
+    at.toggle(key="inv_transfers").set_value(True).run()
+    [table] = at.dataframe
+    assert table.value[["transfer_id", "from_location", "to_location", "sku", "qty"]].values.tolist() == [
+        ["TR-1", DC, STORE, SKU, 5]
+    ]
+    assert "act_inv_transfer_button" not in {b.key for b in at.button}
+
+    at.session_state["inv_transfer_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert not at.exception
+    assert "act_inv_transfer_button" in {b.key for b in at.button}

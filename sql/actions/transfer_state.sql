@@ -8,6 +8,6 @@ SELECT r.time, r.data ->> 'from_location' AS from_location, r.data ->> 'to_locat
               AND a.data ->> 'transfer_id' = :transfer_id
        ) AS shipped
   FROM events r
- WHERE r.type = 'retail.transfer.requested' AND r.subject = :transfer_id
+ WHERE r.type = 'retail.transfer.requested' AND r.data ->> 'transfer_id' = :transfer_id
  ORDER BY r.time, r.seq
  LIMIT 1
