@@ -6,15 +6,16 @@
 The summary is read from the projections (integrations_summary_projected.sql): calls,
 failures and delayed events from hourly rollups plus the window's partial edge hours from
 events, exact for any as_of; failed deliveries from delivery_facts when no projected call
-is later than as_of, else from events (metrics/projections.py). `use_projections=False`
-reads everything from events.
+is later than as_of, else from call_facts (migration 0018, one narrow row per call, kept at
+ingest). `by_interface` (calls, failures and exact latency percentiles) reads call_facts too.
+`use_projections=False` reads everything from events.
 
 Scope (metrics/scoping.py): source = the `data.source_system` of the calls (calls,
 failures, failed deliveries over that source's calls only; per interface likewise) and the
 event `source` of delayed events, read from the per-source rollups of migration 0013
 (interface_calls_hourly_by_source, event_lag_hourly_by_source) with the same edge rule;
-failed deliveries of one source are read from events. Region, channel and node do not
-apply.
+failed deliveries and per-interface figures of one source from call_facts.source_system.
+Region, channel and node do not apply.
 """
 
 from __future__ import annotations
@@ -76,9 +77,21 @@ def summary(
     }
 
 
-def by_interface(conn: Connection, window: Window, policies: Policies, *, scope: Scope = ALL) -> pl.DataFrame:
-    """Per interface: calls, failures, failure_rate, latency_p50_ms, latency_p95_ms."""
-    return query_frame(conn, "metrics/integrations_by_interface", **_params(window, policies, scope))
+def by_interface(
+    conn: Connection,
+    window: Window,
+    policies: Policies,
+    *,
+    use_projections: bool = True,
+    scope: Scope = ALL,
+) -> pl.DataFrame:
+    """Per interface: calls, failures, failure_rate, latency_p50_ms, latency_p95_ms.
+
+    From call_facts (migration 0018, one narrow row per call: exact percentiles for any
+    as_of), or from events with `use_projections=False`.
+    """
+    query = "metrics/integrations_by_interface" + ("_projected" if use_projections else "")
+    return query_frame(conn, query, **_params(window, policies, scope))
 
 
 def delayed_by_source(

@@ -8,15 +8,16 @@
 --                    Exact for any :as_of.
 -- failed_deliveries  from delivery_facts when :deliveries_current (no projected call later
 --                    than :as_of: each pair's latest call is its latest at :as_of), else from
---                    events (failed_deliveries(), migration 0004).
+--                    call_facts (failed_deliveries_from_calls(), migration 0018: the rows of
+--                    failed_deliveries(), migration 0004, without reading events).
 -- delayed_events     when :lag_rollup (:max_event_lag_minutes a whole number of minutes in
 --                    0..1440, given as :lag_bucket): whole hours from event_lag_hourly
 --                    (lag_bucket >= :lag_bucket is lag > that many minutes), edges from
 --                    events; else from events over the whole window.
 -- :source (scope)    when set: the same figures over the calls whose data.source_system is
---                    :source (interface_calls_hourly_by_source; failed deliveries from events,
---                    failed_deliveries_of_source) and the events of source :source
---                    (event_lag_hourly_by_source): sql/migrations/0013_scope.sql.
+--                    :source (interface_calls_hourly_by_source; failed deliveries from
+--                    call_facts, as failed_deliveries_of_source() would) and the events of
+--                    source :source (event_lag_hourly_by_source): sql/migrations/0013_scope.sql.
 WITH
 edge_events AS (  -- events of the window outside its whole hours
     SELECT e.type, e.interface, e.source, e.data, e.received_at, e.time
@@ -55,13 +56,10 @@ SELECT
         AND (d.last_call_at < :until
              OR EXISTS (SELECT 1 FROM unnest(d.call_times) AS t WHERE t >= :since AND t < :until)))
     + (SELECT count(*)
-         FROM failed_deliveries(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
-                                CAST(:until AS timestamptz))
-        WHERE NOT CAST(:deliveries_current AS boolean) AND CAST(:source AS text) IS NULL)
-    + (SELECT count(*)
-         FROM failed_deliveries_of_source(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
-                                          CAST(:until AS timestamptz), CAST(:source AS text))
-        WHERE CAST(:source AS text) IS NOT NULL) AS failed_deliveries,
+         FROM failed_deliveries_from_calls(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
+                                           CAST(:until AS timestamptz), CAST(:source AS text))
+        WHERE NOT CAST(:deliveries_current AS boolean) OR CAST(:source AS text) IS NOT NULL)
+      AS failed_deliveries,
     CASE WHEN CAST(:lag_rollup AS boolean) THEN
         (SELECT COALESCE(sum(l.events), 0)
            FROM event_lag_hourly l
