@@ -27,7 +27,7 @@ from metrics.policies import load as load_policies
 QUERY_TTL_SECONDS = 30
 TREND_TTL_SECONDS = 900  # a previous window's figures (the live Overview floors it to this)
 OPTIONS_TTL_SECONDS = 300  # the filters' lists of known values change slowly
-OPTIONS_LOOKBACK = timedelta(days=30)
+OPTIONS_LOOKBACK = timedelta(days=1)  # orders whose node no location event names
 
 
 @st.cache_resource(show_spinner=False)
@@ -136,8 +136,8 @@ def source_health(as_of: datetime) -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=OPTIONS_TTL_SECONDS, show_spinner=False)
-def _filter_options(database_url: str | None, since: datetime) -> dict[str, list[str]]:
-    rows = query_frame(_engine(database_url), "ui/overview_filter_options", since=since).rows()
+def _filter_options(database_url: str | None, recent: datetime) -> dict[str, list[str]]:
+    rows = query_frame(_engine(database_url), "ui/overview_filter_options", recent=recent).rows()
     out: dict[str, list[str]] = {}
     for scope, value in rows:
         out.setdefault(scope, []).append(value)
@@ -145,9 +145,10 @@ def _filter_options(database_url: str | None, since: datetime) -> dict[str, list
 
 
 def filter_options(now: datetime) -> dict[str, list[str]]:
-    """Known channels and nodes (orders of the last 30 days) and sources, for the filters."""
-    since = (now - OPTIONS_LOOKBACK).replace(minute=0, second=0, microsecond=0)
-    return _filter_options(load_settings().database_url, since)
+    """Known channels, nodes (locations, and those of the last day's orders), regions and
+    sources, for the filters."""
+    recent = (now - OPTIONS_LOOKBACK).replace(minute=0, second=0, microsecond=0)
+    return _filter_options(load_settings().database_url, recent)
 
 
 def _in_zone(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
