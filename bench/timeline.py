@@ -21,6 +21,7 @@ events ingested by `ctower ingest` into fresh databases with and without them, a
 --rounds times each; prints events/s of each and the cost.
 
     python bench/timeline.py [--events 1000000] [--samples 20] [--repeat 3]
+    python bench/timeline.py --keep DIR [--kinds order,shipment,position]   (a kept store, e.g. 10M)
     python bench/timeline.py --ingest-cost 200000 [--rounds 2]
 """
 
@@ -226,6 +227,26 @@ def ingest_cost(server: str, events: int, rounds: int, workdir: Path) -> None:
           f"({(with_s - without_s) / events * 1e6:+.2f} us an event)")  # fmt: skip
 
 
+def on_kept_store(args: argparse.Namespace) -> int:
+    """Time the lookups on a store kept by an earlier run (built here when it is empty)."""
+    url = embedded.start(args.keep)
+    try:
+        engine = get_engine(url)
+        migrate(engine)
+        with engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+        if stored:
+            print(f"machine: {os.cpu_count()} cores; reusing {args.keep}: {stored:,} events", flush=True)
+        else:
+            engine.dispose()
+            engine = build(args.events, url)
+        lookups(engine, args.samples, args.repeat, args.kinds.split(","))
+        engine.dispose()
+    finally:
+        embedded.stop(args.keep)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -238,8 +259,13 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--kinds", default=",".join(SAMPLES), help="comma-separated kinds to time")
+    parser.add_argument(
+        "--keep", type=Path, help="use (and keep) the store in this folder, e.g. bench/pages.py's 10M one"
+    )
     args = parser.parse_args()
 
+    if args.keep:
+        return on_kept_store(args)
     data_dir = Path(tempfile.mkdtemp(prefix="ctower-bench-timeline-"))
     try:
         server = embedded.start(data_dir)
