@@ -191,6 +191,9 @@ def _run(args: argparse.Namespace, engine: Any) -> int:
         if args.json:
             print_json(found)
             return 0
+        if not found:  # say why there is nothing to choose from, rather than print nothing
+            print(f"no node to reroute {args.order_id} to: no other location is known yet")
+            return 0
         for c in found:
             load = f"{c['routed']}/{c['daily_capacity']}" if c["daily_capacity"] else f"{c['routed']}/-"
             print(
