@@ -188,9 +188,12 @@ with detail_column:
     )
     action_buttons("exception", chosen["key"], prefix="exc_")
     if chosen["entity_kind"] in ENTITY_ACTIONS and chosen["status"] != "resolved":
+        # a position's actions take SKU@LOCATION; the detectors name it LOCATION|SKU|SYSTEMS
+        # or SYSTEM|LOCATION|SKU (an order and a delivery are named as their actions take them)
+        position = links.exception_entity("position", chosen["entity"])
         action_buttons(
             chosen["entity_kind"],
-            chosen["entity"],
+            position[1] if chosen["entity_kind"] == "position" and position else chosen["entity"],
             kinds=ENTITY_ACTIONS[chosen["entity_kind"]],
             prefix="exc_entity_",
         )

@@ -205,3 +205,26 @@ def test_retrying_a_failed_delivery_from_the_integrations_page_queues_exactly_th
             "correlation_id": "ORD-7",
         }
     ]
+
+
+@pytest.mark.usefixtures("people")
+def test_a_position_exception_offers_hold_on_the_position_the_detector_named(
+    streamlit_script: Any, database_url: str, engine: Engine
+) -> None:
+    # inventory_variance names a position LOCATION|SKU|SYSTEM; the hold acts on SKU@LOCATION
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO exceptions (key, type, entity_kind, entity, severity, first_seen, last_seen) "
+                "VALUES ('inventory_variance:DC-EAST|SKU-00017|wms', 'inventory_variance', 'position', "
+                "'DC-EAST|SKU-00017|wms', 'medium', :at, :at)"
+            ),
+            {"at": NOW - timedelta(hours=1)},
+        )
+    at = signed_in(streamlit_script(EXCEPTIONS, database_url), engine, "alice").run()
+    at.session_state["exc_queue"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    at.button(key="act_exc_entity_hold_button").click().run()
+    assert not at.exception
+    assert "Place a hold: SKU-00017@DC-EAST" in [s.value for s in at.subheader]
+    assert not [e.value for e in at.error if "SKU@LOCATION" in e.value]
