@@ -53,6 +53,18 @@ from app.db.engine import sql_text
 from metrics.params import Policies, Window
 
 SEVERITIES = ("low", "medium", "high", "critical")  # ascending
+SNAPSHOT_SYSTEMS = frozenset(("erp", "wms", "pos", "oms", "marketplace"))  # contracts/EVENTS.md
+
+
+def position_of(entity: str) -> str | None:
+    """The position (`SKU@LOCATION`) a position exception is about. The detectors name it
+    `LOCATION|SKU|SYSTEMS` (inventory_variance) or `SYSTEM|LOCATION|SKU` (negative, stale);
+    None for anything else."""
+    parts = entity.split("|")
+    if len(parts) != 3:
+        return None
+    location, sku = (parts[1], parts[2]) if parts[0] in SNAPSHOT_SYSTEMS else (parts[0], parts[1])
+    return f"{sku}@{location}"
 
 
 @dataclass(frozen=True)

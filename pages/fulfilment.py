@@ -104,18 +104,14 @@ def tiles(slas: dict[str, Any], moved: dict[str, Any], repeat_at: int) -> None:
          f"Orders rerouted at least once ({moved['rerouted_orders']:,}), of the orders."),
         ("Repeated reroutes", f"{moved['repeated']:,}", f"Orders rerouted {repeat_at} times or more."),
     )  # fmt: skip
-    for column, (label, value, help_text) in zip(st.columns(len(shown)), shown, strict=True):
-        column.metric(label, value, border=True, help=help_text)
+    drill.tiles(shown)
 
 
 def list_buttons(slas: dict[str, Any], moved: dict[str, Any]) -> None:
     """Lists to open without a chart click (as the overview's links do)."""
     counts = {"breached": slas["breached"], "at_risk": slas["at_risk"],
               "rerouted": moved["rerouted_orders"], "repeated": moved["repeated"]}  # fmt: skip
-    columns = st.columns([1, 1, 1, 1, 2])
-    for column, (figure, count) in zip(columns, counts.items(), strict=False):
-        if column.button(f"{TITLES[figure]} ({count:,})", key=f"{P}show_{figure}", width="stretch"):
-            drill.choose(P, Drill(figure))
+    drill.list_buttons(P, TITLES, counts)
 
 
 def rate_chart(frame: pl.DataFrame, key_column: str, chart_key: str) -> None:

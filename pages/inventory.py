@@ -101,17 +101,13 @@ def tiles(found: dict[str, Any], reference: str) -> None:
         ("Stale positions", f"{found['stale_positions']:,}",
          "Positions whose latest count is older than the stale policy hours."),
     )  # fmt: skip
-    for column, (label, value, help_text) in zip(st.columns(len(shown)), shown, strict=True):
-        column.metric(label, value, border=True, help=help_text)
+    drill.tiles(shown)
 
 
 def list_buttons(found: dict[str, Any]) -> None:
     counts = {"out_of_tolerance": found["out_of_tolerance"], "negative": found["negative_positions"],
               "stale": found["stale_positions"], "pairs": found["pairs_compared"]}  # fmt: skip
-    columns = st.columns([1, 1, 1, 1, 2])
-    for column, (figure, count) in zip(columns, counts.items(), strict=False):
-        if column.button(f"{TITLES[figure]} ({count:,})", key=f"{P}show_{figure}", width="stretch"):
-            drill.choose(P, Drill(figure))
+    drill.list_buttons(P, TITLES, counts)
 
 
 def variance_chart(frame: pl.DataFrame, key_column: str, dimension: str) -> None:

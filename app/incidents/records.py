@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -28,6 +27,7 @@ from app import audit
 from app.auth.accounts import CLI_ROLE, Auditor
 from app.auth.roles import Actor, require
 from app.db.engine import sql_text
+from metrics.detectors import position_of
 
 # the kinds of app/ui/links.py (ENTITY_KINDS) plus the exception queue's 'delivery'
 KINDS: tuple[str, ...] = ("order", "position", "interface", "source", "shipment", "return", "delivery")
@@ -317,13 +317,10 @@ def open_incident(
 
 
 def entity_of_exception(row: dict[str, Any]) -> Entity:
-    """The entity an exception is about, named as links.py names it: the detectors name a
-    position 'location|sku|system' or 'system|location|sku'; here it is SKU@LOCATION."""
-    detail = row["detail"]
-    if isinstance(detail, str | bytes):
-        detail = orjson.loads(detail)
-    if row["entity_kind"] == "position" and detail.get("sku") and detail.get("location_id"):
-        return Entity.of("position", f"{detail['sku']}@{detail['location_id']}")
+    """The entity an exception is about, named as links.py names it: a position as
+    SKU@LOCATION (metrics.detectors.position_of), anything else as the detector named it."""
+    if row["entity_kind"] == "position" and (position := position_of(row["entity"])):
+        return Entity.of("position", position)
     return Entity.of(row["entity_kind"], row["entity"])
 
 
@@ -383,18 +380,7 @@ def attach(
         params = {"id": incident_id, "kind": entity.kind, "key": entity.key, "by": actor.username, "at": at}
         added += conn.execute(_ATTACH, params).rowcount
     if added:
-        after = get(conn, incident_id)
-        new = sorted(set(after.entities) - set(before.entities))
-        _audit(
-            conn,
-            actor,
-            "attach",
-            incident_id,
-            "attached " + ", ".join(map(str, new)),
-            {"entities": [str(e) for e in before.entities]},
-            {"entities": [str(e) for e in after.entities]},
-            at,
-        )
+        _audit_entities(conn, actor, "attach", incident_id, before, at)
     return added
 
 
@@ -413,19 +399,26 @@ def detach(
     for entity in sorted(set(entities)):
         removed += conn.execute(_DETACH, {"id": incident_id, "kind": entity.kind, "key": entity.key}).rowcount
     if removed:
-        after = get(conn, incident_id)
-        gone = sorted(set(before.entities) - set(after.entities))
-        _audit(
-            conn,
-            actor,
-            "detach",
-            incident_id,
-            "detached " + ", ".join(map(str, gone)),
-            {"entities": [str(e) for e in before.entities]},
-            {"entities": [str(e) for e in after.entities]},
-            at,
-        )
+        _audit_entities(conn, actor, "detach", incident_id, before, at)
     return removed
+
+
+def _audit_entities(
+    conn: Connection, actor: Who, action: str, incident_id: int, before: Incident, at: datetime | None
+) -> None:
+    """The audit row of an attach or detach: the entities that changed, before and after."""
+    after = get(conn, incident_id)
+    changed = sorted(set(after.entities) ^ set(before.entities))
+    _audit(
+        conn,
+        actor,
+        action,
+        incident_id,
+        f"{action}ed " + ", ".join(map(str, changed)),
+        {"entities": [str(e) for e in before.entities]},
+        {"entities": [str(e) for e in after.entities]},
+        at,
+    )
 
 
 def set_range(

@@ -208,3 +208,18 @@ def open_selected(
         links.open_entity(kind, target)
     except StreamlitAPIException:  # the detail page is not in the app's navigation
         st.warning(f"The detail page is not available in this app, so {kind} {target} cannot be opened.")
+
+
+def tiles(shown: Sequence[tuple[str, str, str]]) -> None:
+    """The headline figures in a row of bordered metrics: (label, value, help) each."""
+    for column, (label, value, help_text) in zip(st.columns(len(shown)), shown, strict=True):
+        column.metric(label, value, border=True, help=help_text)
+
+
+def list_buttons(prefix: str, titles: Mapping[str, str], counts: Mapping[str, int]) -> None:
+    """A button per figure ("Title (count)") that opens its list without a chart click, as
+    the overview's links do."""
+    columns = st.columns([1] * len(counts) + [2])
+    for column, (figure, count) in zip(columns, counts.items(), strict=False):
+        if column.button(f"{titles[figure]} ({count:,})", key=f"{prefix}show_{figure}", width="stretch"):
+            choose(prefix, Drill(figure))

@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from app.ui import filters
+from metrics.detectors import position_of
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 ENTITY_PAGE = PAGES / "entity.py"
@@ -57,20 +58,13 @@ def page_link(page: str, label: str, **extra: str) -> None:
     _link(PAGES / f"{page}.py", label, {**filters.current().to_query(), **extra})
 
 
-SYSTEMS = frozenset(("erp", "wms", "pos", "oms", "marketplace"))  # contracts/EVENTS.md snapshot systems
-
-
 def exception_entity(entity_kind: str, entity: str) -> tuple[str, str] | None:
-    """The entity detail page (kind, key) of an exception's entity, as the detectors name it
-    (sql/detectors): a position is `LOCATION|SKU|SYSTEMS` (variance) or `SYSTEM|LOCATION|SKU`
-    (negative, stale), shown as `SKU@LOCATION`; a delivery `INTERFACE|CORRELATION` opens its
-    interface. None when the entity has no page."""
+    """The entity detail page (kind, key) of an exception's entity, as the detectors name it:
+    a position as `SKU@LOCATION` (metrics.detectors.position_of); a delivery
+    `INTERFACE|CORRELATION` opens its interface. None when the entity has no page."""
     if entity_kind == "position":
-        parts = entity.split("|")
-        if len(parts) != 3:
-            return None
-        location, sku = (parts[1], parts[2]) if parts[0] in SYSTEMS else (parts[0], parts[1])
-        return "position", f"{sku}@{location}"
+        position = position_of(entity)
+        return ("position", position) if position else None
     if entity_kind == "delivery":
         return "interface", entity.split("|", 1)[0]
     if entity_kind in ENTITY_KINDS:
