@@ -23,7 +23,7 @@ from app.settings import load_settings
 from app.ui import data, drill, filters
 from app.ui.drill import Drill
 from app.ui.errors import DATABASE_ERRORS, explain
-from metrics import drilldown, reroutes, sla
+from metrics import drilldown, fulfilment
 from metrics.params import Scope, Window
 from metrics.scoping import not_applied
 
@@ -49,18 +49,10 @@ BY = {"channel": "channel", "node": "node", "reason": "reason", "from_node": "re
 def figures(
     database_url: str | None, as_of: datetime, since: datetime, until: datetime, scope: Scope
 ) -> dict[str, Any]:
-    """The SLA and reroute figures and breakdowns (metrics.sla, metrics.reroutes)."""
-    window, policies = Window(as_of, since, until), data.policies()
+    """The SLA and reroute figures and breakdowns, from one pass (metrics.fulfilment)."""
+    window = Window(as_of, since, until)
     with data.engine().connect() as conn:
-        moved = reroutes.breakdowns(conn, window, policies, scope=scope)  # both from one query
-        return {
-            "sla": sla.summary(conn, window, policies, scope=scope),
-            "by_channel": sla.by_channel(conn, window, policies, scope=scope),
-            "by_node": sla.by_node(conn, window, policies, scope=scope),
-            "reroutes": reroutes.summary(conn, window, policies, scope=scope),
-            "by_reason": moved["reason"],
-            "by_from_node": moved["from_node"],
-        }
+        return fulfilment.figures(conn, window, data.policies(), scope=scope)
 
 
 @st.cache_data(ttl=data.QUERY_TTL_SECONDS, show_spinner=False)
