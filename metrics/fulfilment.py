@@ -26,9 +26,26 @@ def figures(conn: Connection, window: Window, policies: Policies, *, scope: Scop
     """{"sla": sla.summary's dict, "by_channel", "by_node": sla.by_channel/by_node's frames,
     "reroutes": reroutes.summary's dict, "by_reason", "by_from_node": reroutes.breakdowns'
     frames}."""
-    import polars as pl
+    frame = _read(conn, window, policies, scope, breakdowns=True)
+    return {
+        **_summaries(frame),
+        "by_channel": _sla_rows(frame, "channel"),
+        "by_node": _sla_rows(frame, "node"),
+        "by_reason": _reroute_rows(frame, "reason"),
+        "by_from_node": _reroute_rows(frame, "from_node"),
+    }
 
-    frame = query_frame(
+
+def summaries(conn: Connection, window: Window, policies: Policies, *, scope: Scope = ALL) -> dict[str, Any]:
+    """{"sla": sla.summary's dict, "reroutes": reroutes.summary's dict} from one pass (the
+    `ctower metrics` families sla and reroutes, metrics/summary.py)."""
+    return _summaries(_read(conn, window, policies, scope, breakdowns=False))
+
+
+def _read(
+    conn: Connection, window: Window, policies: Policies, scope: Scope, *, breakdowns: bool
+) -> pl.DataFrame:
+    return query_frame(
         conn,
         "metrics/fulfilment_figures_projected",
         **window.params(),
@@ -36,10 +53,15 @@ def figures(conn: Connection, window: Window, policies: Policies, *, scope: Scop
         at_risk_hours=policies.at_risk_hours,
         **policies.scoped_params("at_risk_hours"),
         repeated_reroute_count=policies.repeated_reroute_count,
+        breakdowns=breakdowns,
     )
+
+
+def _summaries(frame: pl.DataFrame) -> dict[str, Any]:
+    import polars as pl
+
     whole = frame.filter(pl.col("dimension") == "all").row(0, named=True)
-    orders, breached = int(whole["orders"]), int(whole["breached"])
-    rerouted = int(whole["rerouted_orders"])
+    orders, breached, rerouted = int(whole["orders"]), int(whole["breached"]), int(whole["rerouted_orders"])
     return {
         "sla": {
             "orders": orders,
@@ -49,16 +71,12 @@ def figures(conn: Connection, window: Window, policies: Policies, *, scope: Scop
             "breach_rate": breached / orders if orders else 0.0,
             "at_risk": int(whole["at_risk"]),
         },
-        "by_channel": _sla_rows(frame, "channel"),
-        "by_node": _sla_rows(frame, "node"),
         "reroutes": {
             "reroutes": int(whole["reroutes"]),
             "rerouted_orders": rerouted,
             "repeated": int(whole["repeated"]),
             "rate": rerouted / orders if orders else 0.0,
         },
-        "by_reason": _reroute_rows(frame, "reason"),
-        "by_from_node": _reroute_rows(frame, "from_node"),
     }
 
 

@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from metrics import inbound, integrations, inventory, reroutes, returns, sla
+from metrics import fulfilment, inbound, integrations, inventory, reroutes, returns, sla
 from metrics.params import ALL, Policies, Scope, Window
 from metrics.policies import load as load_policies
 
+# each family's summary; sla and reroutes are read together (metrics.fulfilment.summaries)
 FAMILIES = {
     "sla": sla.summary,
     "reroutes": reroutes.summary,
@@ -35,6 +36,7 @@ def compute(
         with conn.begin():
             if policies is None:
                 policies = load_policies(conn)
+            orders = fulfilment.summaries(conn, window, policies, scope=scope)  # sla, reroutes: one pass
             for name, family in FAMILIES.items():
-                out[name] = family(conn, window, policies, scope=scope)
+                out[name] = orders[name] if name in orders else family(conn, window, policies, scope=scope)
     return out

@@ -4,7 +4,8 @@
 -- reroutes_breakdowns_projected.sql, with their rules, from projected_order_sla_facts
 -- (sql/migrations/0007_projections.sql: exact for any :as_of) read once instead of five times.
 -- Parameters: those of the five (:as_of, :since, :until, :region, :channel, :node,
--- :at_risk_hours, :at_risk_hours_by_channel, :repeated_reroute_count).
+-- :at_risk_hours, :at_risk_hours_by_channel, :repeated_reroute_count), and :breakdowns
+-- (false: no reason and from_node rows, for the summaries alone).
 -- Rows (each breakdown in the order of its own query): dimension, key, then the columns that dimension uses (the others null):
 --   'all'       null       orders (not cancelled), delivered, cancelled, breached, at_risk,
 --                          reroutes, rerouted_orders, repeated (these three: cancelled ones too)
@@ -58,6 +59,7 @@ moved AS (  -- the rerouted orders' reroutes up to :as_of (reroute_facts, by pri
       FROM judged j
       JOIN reroute_facts r ON r.order_id = j.order_id AND r.time <= :as_of
      WHERE j.reroutes > 0
+       AND CAST(:breakdowns AS boolean)  -- false: the summaries only (metrics/summary.py)
      GROUP BY GROUPING SETS ((r.reason), (r.from_node))
 )
 SELECT dimension, key, orders, breached, delivered, cancelled, at_risk, reroutes, rerouted_orders, repeated
