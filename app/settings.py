@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     outbox_dispatch_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="How often the scheduler runs the outbox dispatcher."
     )
+    past_figures_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=900,
+        description="How often the scheduler computes the Overview's next previous windows (metrics.past).",
+    )
 
     @field_validator("timezone")
     @classmethod

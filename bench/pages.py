@@ -174,7 +174,7 @@ def line(label: str, ours: float, raw: float) -> None:
 
 def metric_queries(engine: sa.Engine, window: Window, scope: Scope, repeat: int) -> None:
     """The pages' metric work, ours vs the raw database's hand-written queries."""
-    from app.ui.filters import previous
+    from metrics.past import previous
 
     RAW = BENCH.RAW
 

@@ -10,7 +10,11 @@ coalesce=True and a misfire grace time:
 - `outbox-dispatch`: `collectors.jobs:dispatch_outbox`, every `outbox_dispatch_seconds`: sends
   the manual actions' commands and confirms them (app/outbox);
 - `sync-sources`: `collectors.jobs:sync_sources`, every `scheduler_sync_seconds`: re-reads the
-  sources table and adds, removes and reschedules the collect jobs.
+  sources table and adds, removes and reschedules the collect jobs;
+- `past-figures`: `collectors.jobs:warm_past_figures`, every `past_figures_seconds`:
+  computes the live Overview's previous windows (the default 7 days, whole estate) of this
+  quarter hour and the next, and keeps them (metrics.past), so no viewer waits for the
+  trends; forgets figures not computed for a day.
 
 Several schedulers may run against one database: each run holds its source's advisory
 lock (collectors/runner.py), so a source is never collected twice at once; the detectors
@@ -44,6 +48,7 @@ log = logging.getLogger("ctower.scheduler")
 COLLECT_PREFIX = "collect:"
 DETECT_JOB = "detect-exceptions"
 OUTBOX_JOB = "outbox-dispatch"
+PAST_JOB = "past-figures"
 DETECTORS_LOCK = "*detectors"  # not a possible source name, so never a source's lock
 JOB_OPTIONS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
 
@@ -86,6 +91,7 @@ def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[
     jobs.append(JobSpec(DETECT_JOB, "collectors.jobs:detect_job", settings.scheduler_detect_seconds))
     jobs.append(JobSpec("sync-sources", "collectors.jobs:sync_sources", settings.scheduler_sync_seconds))
     jobs.append(JobSpec(OUTBOX_JOB, "collectors.jobs:dispatch_outbox", settings.outbox_dispatch_seconds))
+    jobs.append(JobSpec(PAST_JOB, "collectors.jobs:warm_past_figures", settings.past_figures_seconds))
     return jobs
 
 
@@ -163,6 +169,22 @@ def dispatch_outbox(runtime: Runtime) -> dict[str, int] | None:
     except Exception:
         log.exception("the outbox dispatcher failed")
         return None
+
+
+def warm_past_figures(runtime: Runtime) -> int | None:
+    """Compute and keep the live Overview's next previous windows (metrics.past.warm), and
+    forget the figures nobody needed for a day; the number of windows made ready."""
+    from metrics import past
+    from metrics.params import DEFAULT_WINDOW
+
+    now = runtime.context.clock()
+    try:
+        ready = past.warm(runtime.engine, now, (DEFAULT_WINDOW,))
+        past.prune(runtime.engine, now)
+    except Exception:
+        log.exception("the past figures were not computed")
+        return None
+    return ready
 
 
 def sync_sources(runtime: Runtime) -> None:

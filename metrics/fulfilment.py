@@ -3,7 +3,9 @@
 The same figures as `sla.summary`, `sla.by_channel`, `sla.by_node`, `reroutes.summary` and
 `reroutes.breakdowns` (contracts/METRICS.md "Order SLA" and "Order reroutes", with their
 rules), read from the projection order_facts in ONE scan of the window's orders instead of
-five. tests/test_breakdown_paths.py checks them against the events path.
+four. `summaries` gives the two summaries alone, from a plain scan (the projected path of
+`sla.summary` and `reroutes.summary`). tests/test_breakdown_paths.py and
+tests/test_scope_paths.py check them against the events path.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
-from app.db.engine import query_frame
+from app.db.engine import query_frame, sql_text
 from metrics.params import ALL, Policies, Scope, Window
 
 if TYPE_CHECKING:
@@ -26,9 +28,11 @@ def figures(conn: Connection, window: Window, policies: Policies, *, scope: Scop
     """{"sla": sla.summary's dict, "by_channel", "by_node": sla.by_channel/by_node's frames,
     "reroutes": reroutes.summary's dict, "by_reason", "by_from_node": reroutes.breakdowns'
     frames}."""
-    frame = _read(conn, window, policies, scope, breakdowns=True)
+    import polars as pl
+
+    frame = query_frame(conn, "metrics/fulfilment_figures_projected", **_params(window, policies, scope))
     return {
-        **_summaries(frame),
+        **_summaries(frame.filter(pl.col("dimension") == "all").row(0, named=True)),
         "by_channel": _sla_rows(frame, "channel"),
         "by_node": _sla_rows(frame, "node"),
         "by_reason": _reroute_rows(frame, "reason"),
@@ -37,30 +41,25 @@ def figures(conn: Connection, window: Window, policies: Policies, *, scope: Scop
 
 
 def summaries(conn: Connection, window: Window, policies: Policies, *, scope: Scope = ALL) -> dict[str, Any]:
-    """{"sla": sla.summary's dict, "reroutes": reroutes.summary's dict} from one pass (the
-    `ctower metrics` families sla and reroutes, metrics/summary.py)."""
-    return _summaries(_read(conn, window, policies, scope, breakdowns=False))
+    """{"sla": sla.summary's dict, "reroutes": reroutes.summary's dict} from one scan
+    (sql/metrics/orders_summary_projected.sql: `ctower metrics`, the Overview, and the
+    projected path of sla.summary and reroutes.summary)."""
+    row = conn.execute(sql_text("metrics/orders_summary_projected"), _params(window, policies, scope)).one()
+    return _summaries(row._asdict())
 
 
-def _read(
-    conn: Connection, window: Window, policies: Policies, scope: Scope, *, breakdowns: bool
-) -> pl.DataFrame:
-    return query_frame(
-        conn,
-        "metrics/fulfilment_figures_projected",
+def _params(window: Window, policies: Policies, scope: Scope) -> dict[str, Any]:
+    return {
         **window.params(),
         **scope.params(),
-        at_risk_hours=policies.at_risk_hours,
+        "at_risk_hours": policies.at_risk_hours,
         **policies.scoped_params("at_risk_hours"),
-        repeated_reroute_count=policies.repeated_reroute_count,
-        breakdowns=breakdowns,
-    )
+        "repeated_reroute_count": policies.repeated_reroute_count,
+    }
 
 
-def _summaries(frame: pl.DataFrame) -> dict[str, Any]:
-    import polars as pl
-
-    whole = frame.filter(pl.col("dimension") == "all").row(0, named=True)
+def _summaries(whole: dict[str, Any]) -> dict[str, Any]:
+    """The two summaries' dicts from the figures of one row."""
     orders, breached, rerouted = int(whole["orders"]), int(whole["breached"]), int(whole["rerouted_orders"])
     return {
         "sla": {

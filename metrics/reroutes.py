@@ -18,7 +18,7 @@ tiles of one node add up. The by_from_node breakdown still groups by from_node, 
 orders the scope selects. Source does not apply.
 
 SQL: sql/metrics/reroutes_summary.sql, reroutes_by_reason.sql, reroutes_by_from_node.sql; the
-summary is read from the projection order_facts (reroutes_summary_projected.sql), and both
+summary is read from the projection order_facts (orders_summary_projected.sql), and both
 breakdowns together (`breakdowns()`, reroutes_breakdowns_projected.sql: order_facts for the
 orders of the window, the reroute events of the rerouted ones only), exact for any as_of
 (metrics/projections.py), unless `use_projections=False`.
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from app.db.engine import query_frame, sql_text
+from metrics import fulfilment
 from metrics.params import ALL, Policies, Scope, Window
 
 if TYPE_CHECKING:
@@ -50,8 +51,9 @@ def summary(
     scope: Scope = ALL,
 ) -> dict[str, Any]:
     """{"reroutes", "rerouted_orders", "repeated", "rate"}."""
-    query = "metrics/reroutes_summary_projected" if use_projections else "metrics/reroutes_summary"
-    row = conn.execute(sql_text(query), _params(window, policies, scope)).one()
+    if use_projections:  # with the SLA summary, from one scan of order_facts
+        return dict(fulfilment.summaries(conn, window, policies, scope=scope)["reroutes"])
+    row = conn.execute(sql_text("metrics/reroutes_summary"), _params(window, policies, scope)).one()
     orders = int(row.orders)
     rerouted_orders = int(row.rerouted_orders)
     return {

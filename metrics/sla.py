@@ -18,8 +18,9 @@ current node at `as_of` (None never matches a node filter), region = that node's
 at `as_of`; source does not apply.
 
 SQL: sql/metrics/sla_summary.sql, sla_by_channel.sql, sla_by_node.sql; each is read from
-the projection order_facts instead (sla_*_projected.sql), exact for any as_of
-(metrics/projections.py), unless `use_projections=False`.
+the projection order_facts instead (orders_summary_projected.sql for the summary,
+sla_*_projected.sql), exact for any as_of (metrics/projections.py), unless
+`use_projections=False`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from app.db.engine import query_frame, sql_text
+from metrics import fulfilment
 from metrics.params import ALL, Policies, Scope, Window
 
 if TYPE_CHECKING:
@@ -48,9 +50,10 @@ def summary(
     scope: Scope = ALL,
 ) -> dict[str, Any]:
     """{"orders", "delivered", "cancelled", "breached", "breach_rate", "at_risk"}."""
+    if use_projections:  # with the reroutes summary, from one scan of order_facts
+        return dict(fulfilment.summaries(conn, window, policies, scope=scope)["sla"])
     params = {**_params(window, policies, scope), **policies.scoped_params("at_risk_hours")}
-    query = "metrics/sla_summary_projected" if use_projections else "metrics/sla_summary"
-    row = conn.execute(sql_text(query), params).one()
+    row = conn.execute(sql_text("metrics/sla_summary"), params).one()
     orders = int(row.orders)
     breached = int(row.breached)
     return {

@@ -45,7 +45,7 @@ from streamlit.errors import StreamlitAPIException
 from app.settings import load_settings
 from app.ui import banner, data, filters, links, theme
 from app.ui.errors import DATABASE_ERRORS, explain
-from metrics import scoping
+from metrics import past, scoping
 from metrics.params import Policies, Scope, Window
 
 LIVE_SECONDS = 30
@@ -343,9 +343,9 @@ def draw(f: filters.Filters, zone: str) -> None:
     except ValueError as exc:
         st.warning(f"These filters give no window: {exc}")
         return
-    earlier = filters.previous(window)
-    if f.live:  # live: the previous window moves by quarter hours, so its figures stay cached
-        earlier = filters.floored(earlier, timedelta(seconds=data.TREND_TTL_SECONDS))
+    earlier = past.previous(window)
+    if f.live:  # live: the previous window moves by quarter hours, so its figures stay kept
+        earlier = past.floored(earlier, timedelta(seconds=data.TREND_TTL_SECONDS))
     length = _span(window.until - window.since)
     scope = f.scope()
     current, before = data.summary(window, scope), data.summary_before(earlier, scope)

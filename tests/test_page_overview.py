@@ -20,10 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app.ui import filters, tv
-from app.ui.filters import CUSTOM, Filters, from_query, previous
+from app.ui import tv
+from app.ui.filters import CUSTOM, Filters, from_query
 from metrics.exception_queue import run_detectors
 from metrics.params import Policies, Window
+from metrics.past import floored, previous
 from tests import builders
 
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
@@ -396,7 +397,7 @@ def test_the_tv_cycle_skips_pages_the_app_does_not_have_and_starts_over():
 
 def test_the_live_previous_window_is_taken_at_the_last_quarter_hour():
     window = Window.of(datetime(2026, 11, 21, 12, 7, 30, tzinfo=UTC))  # 7 days to 12:07:30
-    before = filters.floored(previous(window), timedelta(minutes=15))
+    before = floored(previous(window), timedelta(minutes=15))
 
     assert before.as_of == datetime(2026, 11, 14, 12, 0, tzinfo=UTC)  # 12:07:30 - 7 days, floored
     assert before.until == datetime(2026, 11, 14, 12, 0, tzinfo=UTC)

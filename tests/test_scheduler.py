@@ -85,14 +85,26 @@ def test_the_jobs_follow_the_sources_table_added_paused_and_rescheduled(engine):
     oms = source("http://127.0.0.1:9/feed", "oms", 30)
     register(engine, [oms])
     sync_sources(runtime)
-    assert jobs() == {"collect:oms": 30, "detect-exceptions": 60, "outbox-dispatch": 5, "sync-sources": 30}
+    assert jobs() == {
+        "collect:oms": 30,
+        "detect-exceptions": 60,
+        "outbox-dispatch": 5,
+        "past-figures": 300,
+        "sync-sources": 30,
+    }
     register(engine, [source("http://127.0.0.1:9/feed", "wms", 300)])
     sync_sources(runtime)
     assert jobs()["collect:wms"] == 300
     register(engine, [replace(oms, schedule_seconds=5)])
     pause(engine, "wms")
     sync_sources(runtime)
-    assert jobs() == {"collect:oms": 5, "detect-exceptions": 60, "outbox-dispatch": 5, "sync-sources": 30}
+    assert jobs() == {
+        "collect:oms": 5,
+        "detect-exceptions": 60,
+        "outbox-dispatch": 5,
+        "past-figures": 300,
+        "sync-sources": 30,
+    }
     register(engine, [replace(oms, enabled=False)])
     sync_sources(runtime)
     assert "collect:oms" not in jobs()

@@ -19,13 +19,13 @@ from sqlalchemy.engine import Engine
 from app.db.engine import get_engine, query_frame
 from app.settings import load_settings
 from collectors.health import statuses
-from metrics import integrations
+from metrics import integrations, past
 from metrics import summary as metric_summary
 from metrics.params import ALL, Policies, Scope, Window
 from metrics.policies import load as load_policies
 
 QUERY_TTL_SECONDS = 30
-TREND_TTL_SECONDS = 900  # a previous window's figures (the live Overview floors it to this)
+TREND_TTL_SECONDS = int(past.QUARTER.total_seconds())  # a previous window's (the live one floors to it)
 OPTIONS_TTL_SECONDS = 300  # the filters' lists of known values change slowly
 OPTIONS_LOOKBACK = timedelta(days=1)  # orders whose node no location event names
 
@@ -82,12 +82,13 @@ def summary(window: Window, scope: Scope = ALL) -> dict[str, Any]:
 def _summary_before(
     database_url: str | None, as_of: datetime, since: datetime, until: datetime, scope: Scope
 ) -> dict[str, Any]:
-    return metric_summary.compute(_engine(database_url), Window(as_of, since, until), scope=scope)
+    return past.summary(_engine(database_url), Window(as_of, since, until), scope=scope)
 
 
 def summary_before(window: Window, scope: Scope = ALL) -> dict[str, Any]:
-    """`summary` of a previous window, for a trend: kept TREND_TTL_SECONDS (its figures are of
-    the past; replaying an earlier inventory is the dearest query of the Overview)."""
+    """`summary` of a previous window, for a trend: cached TREND_TTL_SECONDS, and kept in the
+    database once computed (metrics.past: figures of the past change only with a late event;
+    replaying an earlier inventory is the dearest query of the Overview)."""
     return _summary_before(load_settings().database_url, window.as_of, window.since, window.until, scope)
 
 

@@ -95,25 +95,6 @@ class Filters:
         return out
 
 
-def previous(window: Window) -> Window:
-    """The window of the same length just before, seen from the same distance after its end.
-
-    Its as_of is moved back by the same length, so both windows are compared like for like
-    (orders of the previous window had no more time to be delivered than this one's).
-    """
-    length = window.until - window.since
-    return Window(window.as_of - length, window.since - length, window.since)
-
-
-def floored(window: Window, grain: timedelta) -> Window:
-    """`window` moved back to the last whole `grain` of its as_of (UTC), length and distance
-    kept: the live Overview's previous window, so its figures are cached for a while."""
-    step = window.as_of - datetime.fromtimestamp(
-        window.as_of.timestamp() // grain.total_seconds() * grain.total_seconds(), UTC
-    )
-    return Window(window.as_of - step, window.since - step, window.until - step)
-
-
 def iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 

@@ -8,7 +8,7 @@
 -- :pick_reason, :pick_from_node: the bar picked in reroutes_by_reason.sql /
 -- reroutes_by_from_node.sql (NULL: any): the order has a reroute at or before :as_of with
 -- that reason / from_node, so the count is that bar's rerouted_orders. :limit rows.
--- Orders from the projection order_facts (reroutes_summary_projected.sql); a picked reason
+-- Orders from the projection order_facts (orders_summary_projected.sql); a picked reason
 -- or from_node is looked up in the order's own events (index events_order). `total` (every
 -- row) is the number of orders before :limit. Region: as sla_orders.sql.
 WITH

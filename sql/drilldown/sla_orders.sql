@@ -1,6 +1,6 @@
 -- The orders behind an SLA figure (contracts/METRICS.md, "SLA"): metrics/drilldown.py.
 -- Parameters: :as_of, :since, :until (metrics.params.Window); :at_risk_hours and
--- :at_risk_hours_by_channel (Policies, as sla_summary_projected.sql); :region, :channel,
+-- :at_risk_hours_by_channel (Policies, as orders_summary_projected.sql); :region, :channel,
 -- :node (metrics.params.Scope; its source does not narrow orders); :list, one of
 --   'orders'    in the window, not cancelled at :as_of            (figure sla.orders)
 --   'breached'  of those, breached                                (sla.breached)

@@ -1,12 +1,12 @@
 -- The Fulfilment & SLA page's figures in ONE pass over the window's orders
--- (metrics/fulfilment.py): the rows of sla_summary_projected.sql, sla_by_channel_projected.sql,
--- sla_by_node_projected.sql, reroutes_summary_projected.sql and
+-- (metrics/fulfilment.py): the rows of orders_summary_projected.sql,
+-- sla_by_channel_projected.sql, sla_by_node_projected.sql and
 -- reroutes_breakdowns_projected.sql, with their rules, from projected_order_sla_facts
--- (sql/migrations/0007_projections.sql: exact for any :as_of) read once instead of five times.
--- Parameters: those of the five (:as_of, :since, :until, :region, :channel, :node,
--- :at_risk_hours, :at_risk_hours_by_channel, :repeated_reroute_count), and :breakdowns
--- (false: no reason and from_node rows, for the summaries alone).
--- Rows (each breakdown in the order of its own query): dimension, key, then the columns that dimension uses (the others null):
+-- (sql/migrations/0007_projections.sql: exact for any :as_of) read once instead of four times.
+-- Parameters: those of the four (:as_of, :since, :until, :region, :channel, :node,
+-- :at_risk_hours, :at_risk_hours_by_channel, :repeated_reroute_count).
+-- Rows (each breakdown in the order of its own query): dimension, key, then the columns
+-- that dimension uses (the others null):
 --   'all'       null       orders (not cancelled), delivered, cancelled, breached, at_risk,
 --                          reroutes, rerouted_orders, repeated (these three: cancelled ones too)
 --   'channel'   a channel  orders, breached (orders not cancelled)
@@ -59,7 +59,6 @@ moved AS (  -- the rerouted orders' reroutes up to :as_of (reroute_facts, by pri
       FROM judged j
       JOIN reroute_facts r ON r.order_id = j.order_id AND r.time <= :as_of
      WHERE j.reroutes > 0
-       AND CAST(:breakdowns AS boolean)  -- false: the summaries only (metrics/summary.py)
      GROUP BY GROUPING SETS ((r.reason), (r.from_node))
 )
 SELECT dimension, key, orders, breached, delivered, cancelled, at_risk, reroutes, rerouted_orders, repeated
