@@ -38,9 +38,9 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
                 "requested_by": r["requested_by"],
                 "requested_at": r["requested_at"],
                 "reason": r["reason"],
-                "decided_by": r["decided_by"],
+                "decided_by": r["decided_by"] or "",  # an empty cell, not "None"
                 "commands": _progress(r),
-                "error": r["error"],
+                "error": r["error"] or "",
             }
             for r in rows
         ],
@@ -79,7 +79,7 @@ table_config = {
     "action": column.TextColumn("Action", width=120),
     "entity": column.TextColumn("Entity", width=150),
     "params": column.TextColumn("Details", width=130),
-    "value": column.NumberColumn("Value", format="%.2f", width=70),
+    "value": column.NumberColumn("Value", format="%,.2f", width=70),
     "requested_by": column.TextColumn("By", width=60),
     "requested_at": column.DatetimeColumn("Requested", format="MM-DD HH:mm", width=90),
     "reason": column.TextColumn("Reason", width=160),

@@ -8,6 +8,7 @@ that does not match, in red. Keys start with `audit_`.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import streamlit as st
@@ -34,8 +35,12 @@ def _choice(label: str, values: list[str], key: str) -> str | None:
 
 
 zone = load_settings().timezone
-window = filters.current().resolve(filters.now())
-span = {"since": window.since, "until": window.until}
+chosen_filters = filters.current()
+window = chosen_filters.resolve(filters.now())
+# live: "now" is floored to NOW_GRAIN_SECONDS; reach to the end of that grain, so a row
+# written a moment ago (an action just taken) is listed
+grain = timedelta(seconds=filters.NOW_GRAIN_SECONDS if chosen_filters.live else 0)
+span = {"since": window.since, "until": window.until + grain}
 
 st.title("Audit log")
 intro, refresh = st.columns([6, 1], vertical_alignment="bottom")
