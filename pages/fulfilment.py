@@ -193,7 +193,7 @@ def order_list(chosen: Drill, window: Window, scope: Scope, zone: str) -> None:
             "late_hours": st.column_config.NumberColumn("Late (h)", format="%.1f",
                                                         help="Hours past the promise at delivery, or at the "
                                                         "as-of when not delivered; negative: time left"),
-            "reroutes": st.column_config.NumberColumn("Reroutes", format="%d", width="small"),
+            "reroutes": st.column_config.NumberColumn("Reroutes", format="%,d", width="small"),
             "reroute_path": st.column_config.TextColumn("Reroutes (oldest first)", width="large"),
         },
     )  # fmt: skip

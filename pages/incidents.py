@@ -315,7 +315,7 @@ def show(review: Review, actor: Any, zone: str) -> None:
             recovered_at=stamp("Recovered", format=when),
             ended_at=None,  # the recovery, else the range end: "Down for" says it
             down_for=text("Down for"),
-            failed_calls=st.column_config.NumberColumn("Failures", format="%d", width="small"),
+            failed_calls=st.column_config.NumberColumn("Failures", format="%,d", width="small"),
         )
     table(
         "Orders",
@@ -327,12 +327,12 @@ def show(review: Review, actor: Any, zone: str) -> None:
         channel=text("Channel", width="small"),
         cancelled=st.column_config.CheckboxColumn("Cancelled", width="small"),
         breached=st.column_config.CheckboxColumn("Breached", width="small"),
-        units=st.column_config.NumberColumn("Units", format="%d", width="small"),
-        unpriced_lines=st.column_config.NumberColumn("Lines without price", format="%d", width="small"),
+        units=st.column_config.NumberColumn("Units", format="%,d", width="small"),
+        unpriced_lines=st.column_config.NumberColumn("Lines without price", format="%,d", width="small"),
         created_at=stamp("Created", format=when),
         promised_by=stamp("Promised by", format=when),
         delivered_at=stamp("Delivered", format=when),
-        value=st.column_config.NumberColumn("Value", format="%.2f"),
+        value=st.column_config.NumberColumn("Value", format="%,.2f"),
     )
     if review.impact.positions.height:
         table(
@@ -341,10 +341,10 @@ def show(review: Review, actor: Any, zone: str) -> None:
             zone,
             "",
             position=text("Position"),
-            reference_quantity=st.column_config.NumberColumn("Reference quantity", format="%d"),
-            units=st.column_config.NumberColumn("Units", format="%d"),
-            unit_cost=st.column_config.NumberColumn("Unit cost", format="%.2f"),
-            value=st.column_config.NumberColumn("Value at cost", format="%.2f"),
+            reference_quantity=st.column_config.NumberColumn("Reference quantity", format="%,d"),
+            units=st.column_config.NumberColumn("Units", format="%,d"),
+            unit_cost=st.column_config.NumberColumn("Unit cost", format="%,.2f"),
+            value=st.column_config.NumberColumn("Value at cost", format="%,.2f"),
             quantities=text("Quantity per system"),
         )
     table(

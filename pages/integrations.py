@@ -184,8 +184,8 @@ else:
                 "calls": count("Calls", format="localized"),
                 "failures": count("Failures", format="localized"),
                 "failure_rate": count("Failure rate", format="percent"),
-                "latency_p50_ms": count("Latency p50 (ms)", format="%.0f"),
-                "latency_p95_ms": count("Latency p95 (ms)", format="%.0f"),
+                "latency_p50_ms": count("Latency p50 (ms)", format="%,.0f"),
+                "latency_p95_ms": count("Latency p95 (ms)", format="%,.0f"),
             },
         )
 
