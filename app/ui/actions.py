@@ -232,10 +232,14 @@ def _submit() -> None:
     data.refresh()
 
 
-@st.dialog("Action", width="large", on_dismiss=_dismissed)
 def _dialog(kind: str, key: str) -> None:
+    """The dialog of `kind`, titled with what it does ("Reroute order"), on entity `key`."""
+    _DIALOGS.get(kind, _untitled)(kind, key)
+
+
+def _body(kind: str, key: str) -> None:
     state = st.session_state.get(STATE) or {}
-    st.subheader(f"{TITLES.get(kind, kind)}: {'every interface' if key == '*' else key}")
+    st.subheader("every interface" if key == "*" else key)
     result = state.get("result")
     if result is not None:
         status = result["status"]
@@ -264,3 +268,10 @@ def _dialog(kind: str, key: str) -> None:
     if state.get("error"):
         st.error(state["error"])
     st.button("Confirm", key="act_confirm", type="primary", on_click=_submit, disabled=refused is not None)
+
+
+# one dialog per action kind, so its title says what it does (st.dialog's title is fixed)
+_DIALOGS = {
+    kind: st.dialog(title, width="large", on_dismiss=_dismissed)(_body) for kind, title in TITLES.items()
+}
+_untitled = st.dialog("Action", width="large", on_dismiss=_dismissed)(_body)
