@@ -21,17 +21,20 @@ Decisions where METRICS.md leaves room (also written in the SQL):
 - Breakdowns group pairs only (negative and stale positions are summary figures); by
   system means the pair's other system; an sku with no known category has category null.
 
-The summary is read from the projections position_facts and product_facts
+The summary is read from the projections position_facts, inventory_pairs and product_facts
 (inventory_summary_projected.sql) when they are the picture at `as_of`: no projected
 snapshot, adjustment or product upsert later than `as_of` (metrics/projections.py). For
 an earlier `as_of` (replay), the rows unchanged since `as_of` still are, and the others are
-recomputed from their own events by index (inventory_summary_replayed.sql). With
-`use_projections=False`, everything is read from the events (inventory_summary.sql).
+recomputed from the stock counts (inventory_summary_replayed.sql). inventory_pairs (the
+pairs kept at ingest, sql/migrations/0019_inventory_pairs.sql) is built for one reference
+system: for another `reference_system` policy the pairs are joined from position_facts
+(`paired` false). With `use_projections=False`, everything is read from the events
+(inventory_summary.sql).
 
 `figures()` gives the summary and the three breakdowns from ONE query over the pairs (the
 Inventory page): from the projections at the latest picture (inventory_figures_projected.sql),
 and for an earlier `as_of` from the projected rows still true then plus the changed ones
-recomputed from their events (inventory_figures_replayed.sql). `breakdown()` reads it too;
+recomputed from the stock counts (inventory_figures_replayed.sql). `breakdown()` reads it too;
 with `use_projections=False` it reads the events (inventory_breakdown.sql).
 """
 
@@ -84,11 +87,14 @@ def summary(
     params = {**_params(window, policies, scope), **policies.scoped_params("stale_hours")}
     if not use_projections:
         query = "metrics/inventory_summary"
-    elif projections.horizons(conn).inventory_at(window.as_of):
-        query = "metrics/inventory_summary_projected"
     else:
-        query = "metrics/inventory_summary_replayed"
-        conn.execute(sql_text("metrics/work_mem"))  # its window over every position in memory
+        found = projections.horizons(conn)
+        params["paired"] = found.pairs_for(policies.reference_system)
+        if found.inventory_at(window.as_of):
+            query = "metrics/inventory_summary_projected"
+        else:
+            query = "metrics/inventory_summary_replayed"
+        conn.execute(sql_text("metrics/work_mem"))  # the pairs and positions hashed in memory
     row = conn.execute(sql_text(query), params).mappings().one()
     out: dict[str, Any] = {key: int(row[key]) for key in SUMMARY_KEYS if key != "variance_value"}
     out["variance_value"] = float(row["variance_value"])
@@ -117,11 +123,13 @@ def figures(conn: Connection, window: Window, policies: Policies, *, scope: Scop
     """The summary (`summary()`'s dict) and the breakdowns ("location", "system",
     "category": `breakdown()`'s frames), computed together in one query; "replayed" is True
     when the projections are not the picture at `as_of` (positions changed since were
-    recomputed from their events: the slower, exact path)."""
+    recomputed from the stock counts: the slower, exact path)."""
     import polars as pl
 
     params = {**_params(window, policies, scope), **policies.scoped_params("stale_hours")}
-    latest = projections.horizons(conn).inventory_at(window.as_of)
+    found = projections.horizons(conn)
+    params["paired"] = found.pairs_for(policies.reference_system)
+    latest = found.inventory_at(window.as_of)
     conn.execute(sql_text("metrics/work_mem"))  # the pairs sorted and hashed in memory
     frame = query_frame(conn, f"metrics/inventory_figures_{'projected' if latest else 'replayed'}", **params)
     whole = frame.filter(pl.col("dimension") == "all").row(0, named=True)

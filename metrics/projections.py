@@ -18,9 +18,11 @@ Exact for ANY as_of and window (the rows keep the timestamps the figure filters 
 
 Exact only when no projected event is later than as_of ("latest" pictures: their
 `horizons`, an indexed max): as_of = now, or any as_of after the latest event.
-- Inventory: `position_facts` and `product_facts`. For an earlier as_of, the rows not
-  changed since as_of are still exact and the others are recomputed from their own events
-  by index (sql/metrics/inventory_summary_replayed.sql).
+- Inventory: `position_facts`, `inventory_pairs` and `product_facts`. For an earlier
+  as_of, the rows not changed since as_of are still exact and the others are recomputed
+  from the stock counts (sql/metrics/inventory_summary_replayed.sql). `inventory_pairs`
+  (migration 0019) is built for one reference system (`pairs_for`); for another one the
+  pairs are joined from position_facts.
 - Failed deliveries: `delivery_facts`; otherwise events (failed_deliveries()).
 
 So `ctower metrics` for now answers entirely from projections; replaying the past reads
@@ -48,6 +50,11 @@ class Horizons:
     positions: datetime | None
     products: datetime | None
     deliveries: datetime | None
+    pairs_reference: str | None = None
+
+    def pairs_for(self, reference_system: str) -> bool:
+        """inventory_pairs holds the pairs of `reference_system` (it is built for one)."""
+        return self.pairs_reference == reference_system
 
     def inventory_at(self, as_of: datetime) -> bool:
         """position_facts and product_facts are the inventory picture at `as_of`."""
@@ -64,7 +71,7 @@ def _not_after(horizon: datetime | None, as_of: datetime) -> bool:
 
 def horizons(conn: Connection) -> Horizons:
     row = conn.execute(sql_text("projections/horizons")).one()
-    return Horizons(row.positions, row.products, row.deliveries)
+    return Horizons(row.positions, row.products, row.deliveries, row.pairs_reference)
 
 
 def _floor_hour(t: datetime) -> datetime:

@@ -146,6 +146,34 @@ def test_a_later_snapshot_replaces_an_earlier_one_and_the_adjustments_before_it(
     assert result["stale_positions"] == 0
 
 
+def test_a_past_as_of_counts_the_positions_as_they_were_then(engine, load, figures) -> None:
+    load(
+        snapshot("erp", 100, hours_before=10),
+        adjusted("erp", -5, hours_before=3),
+        snapshot("erp", 60, hours_before=-2),  # a recount after as_of
+        snapshot("wms", 90, hours_before=4),
+        adjusted("wms", +1, hours_before=-1),  # an adjustment after as_of
+        snapshot("oms", 95, hours_before=-3),  # oms first counted after as_of
+    )
+    # at as_of: erp 100 - 5 = 95 (not the later 60), wms 90 (not 91), oms none (no pair):
+    # wms diff 90 - 95 = -5 > max(2, 4.75): out, 5 units; erp's count is 10 hours old: stale
+    then = {
+        "pairs_compared": 1,
+        "out_of_tolerance": 1,
+        "variance_units": 5,
+        "variance_value": 0.0,
+        "negative_positions": 0,
+        "stale_positions": 1,
+    }
+    # four hours later: erp 60 (the -5 was before its count), wms 91, oms 95: diffs 31 and 35,
+    # both out, 66 units; only wms's count (8 hours old) is stale
+    later = {**then, "pairs_compared": 2, "out_of_tolerance": 2, "variance_units": 66}
+    for as_of, expected in ((AS_OF, then), (AS_OF + timedelta(hours=4), later)):
+        assert figures(Window.of(as_of=as_of)) == expected
+        with engine.connect() as conn:  # the Inventory page's one query says the same
+            assert inventory.figures(conn, Window.of(as_of=as_of), Policies())["summary"] == expected
+
+
 def test_two_snapshots_at_the_same_time_the_later_arrival_counts(load, figures) -> None:
     load(snapshot("erp", 100, hours_before=2), snapshot("wms", 70, hours_before=2))
     load(snapshot("erp", 80, hours_before=2))  # same instant, arrived later (higher seq)

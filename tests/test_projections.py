@@ -156,6 +156,9 @@ TABLES = {
                         FROM order_facts ORDER BY order_id""",
     "position_facts": """SELECT location_id, sku, system, snapshot_time, on_hand, adjusted, last_event_at
                            FROM position_facts ORDER BY 1, 2, 3""",
+    "inventory_pairs": "SELECT * FROM inventory_pairs ORDER BY 1, 2, 3",
+    "position_snapshots": """SELECT location_id, sku, system, time, on_hand, prev_time, prev_on_hand
+                               FROM position_snapshots ORDER BY 1, 2, 3, 4, 5""",
     "product_facts": "SELECT sku, time, unit_cost, category FROM product_facts ORDER BY sku",
     "interface_calls_hourly": "SELECT * FROM interface_calls_hourly ORDER BY hour, interface",
     "delivery_facts": """SELECT interface, correlation_id, last_call_at, last_status,
@@ -236,6 +239,52 @@ def test_an_inventory_position_is_its_latest_snapshot_plus_the_adjustments_after
     # an older snapshot changes nothing
     load(snapshot(at(11), 50))
     assert position() == (t(12), 7, -2, t(14))
+
+
+def test_a_count_that_arrives_late_is_linked_between_the_counts_before_and_after_it(engine, load):
+    def links() -> list[tuple[Any, ...]]:
+        return rows(
+            engine, "SELECT time, on_hand, prev_time, prev_on_hand FROM position_snapshots ORDER BY time"
+        )
+
+    # each count of a position knows the one before it (by time): what it was at any instant
+    # between them, without searching
+    load(snapshot(at(10), 10), snapshot(at(12), 7))
+    assert links() == [(t(10), 10, None, None), (t(12), 7, t(10), 10)]
+    # the 11:00 count arrives after the 12:00 one: it goes between them
+    load(snapshot(at(11), 50))
+    assert links() == [(t(10), 10, None, None), (t(11), 50, t(10), 10), (t(12), 7, t(11), 50)]
+
+
+def test_the_pairs_follow_every_batch_for_the_reference_system_they_are_built_for(engine, load):
+    def pairs() -> list[tuple[Any, ...]]:
+        return rows(engine, "SELECT system, reference, other FROM inventory_pairs ORDER BY system")
+
+    def inventory_both_ways(policies: Policies) -> tuple[dict[str, Any], dict[str, Any]]:
+        window = Window.of(as_of=t(24))
+        with engine.connect() as conn:
+            return inventory.summary(conn, window, policies), inventory.summary(
+                conn, window, policies, use_projections=False
+            )
+
+    # erp 10 is the reference; wms 9 and oms -1 are compared with it
+    load(snapshot(at(10), 10), snapshot(at(10), 9, system="wms"), snapshot(at(10), -1, system="oms"))
+    assert pairs() == [("oms", 10, -1), ("wms", 10, 9)]
+    # wms +4 (13) and a new erp count of 12 change both pairs
+    load(adjusted(at(11), 4, system="wms"), snapshot(at(12), 12))
+    assert pairs() == [("oms", 12, -1), ("wms", 12, 13)]
+    # rebuilt for a wms reference: erp 12 and oms -1 against wms 13
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT rebuild_inventory_pairs('wms')"))
+    assert pairs() == [("erp", 13, 12), ("oms", 13, -1)]
+    with engine.connect() as conn:
+        assert projections.horizons(conn).pairs_for("wms") and not projections.horizons(conn).pairs_for("erp")
+    # the figures are the events' for both reference systems (erp now joins the positions):
+    # wms: erp diff -1 (in), oms diff -14 (out); erp: wms diff 1 (in), oms diff -13 (out)
+    from_pairs, from_events = inventory_both_ways(Policies(reference_system="wms"))
+    assert from_pairs == from_events and from_pairs["variance_units"] == 14
+    from_positions, from_events = inventory_both_ways(Policies())
+    assert from_positions == from_events and from_positions["variance_units"] == 13
 
 
 def test_calls_roll_up_by_utc_hour_and_a_retry_that_succeeds_leaves_an_ok_delivery(engine, load):
