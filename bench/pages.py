@@ -20,7 +20,8 @@ Targets (issue 5): every page under 1 s at 10M events (cold), warm under 0.3 s.
                           [--region R] [--channel C] [--node N] [--source S] [--keep DIR]
 
 With --keep DIR the database lives in DIR and is kept: a later run with the same DIR
-reuses it (migrating it first) instead of loading the events again.
+reuses it (migrating it first) instead of loading the events again; a server already
+running on DIR is used and left running.
 """
 
 from __future__ import annotations
@@ -261,6 +262,7 @@ def main() -> int:
     query = {"as_of": AS_OF, **{k: v for k, v in scope.params().items() if v}}
 
     data_dir = args.keep or Path(tempfile.mkdtemp(prefix="ctower-bench-pages-"))
+    was_running = embedded.is_running(data_dir)  # a kept store's server someone else started: left up
     try:
         url = embedded.start(data_dir)
         engine = get_engine(url)
@@ -309,7 +311,8 @@ def main() -> int:
         engine.dispose()
     finally:
         if args.keep:
-            embedded.stop(data_dir)
+            if not was_running:
+                embedded.stop(data_dir)
         else:
             embedded.stop(data_dir, immediate=True)
             shutil.rmtree(data_dir, ignore_errors=True)
