@@ -119,7 +119,8 @@ def test_a_manager_opens_an_incident_from_a_breach_and_exports_its_report(
     bs.settle(page)
     assert parse_qs(urlparse(page.url).query)["inc_from_exception"] == [key]
     expect(page.get_by_text(f"From exception {key}")).to_be_visible()
-    # the exception was seen at 2026-11-24 11:30 (the detectors' run); the range: an hour either side
+    # the exception was seen at 2026-11-24 11:30 (the detectors' run); the order lived from
+    # 2026-11-17 12:10 (created): the range covers both, an hour either side
     expect(page.get_by_role("textbox", name="Title")).to_have_value(f"sla_breach on order {bs.LATE_ORDER}")
     expect(page.get_by_role("textbox", name="Entities, one a line as KIND:KEY")).to_have_value(
         f"order:{bs.LATE_ORDER}"
@@ -130,7 +131,7 @@ def test_a_manager_opens_an_incident_from_a_breach_and_exports_its_report(
     )
     expect(heading).to_be_visible(timeout=bs.RENDER_MS)
     bs.settle(page)
-    expect(page.get_by_text("range 2026-11-24 10:30 to 2026-11-24 12:30 (UTC)")).to_be_visible()
+    expect(page.get_by_text("range 2026-11-17 11:10 to 2026-11-24 12:30 (UTC)")).to_be_visible()
 
     def tile(label: str) -> str:
         return (

@@ -108,7 +108,7 @@ def test_the_cli_opens_an_incident_from_an_exception_and_exports_it(
     new = json.loads(opened.stdout)
     assert (new["entities"], new["range_from"], new["range_to"]) == (
         ["order:O-1"],
-        "2026-11-20T11:35:00Z",
+        "2026-11-20T08:30:00Z",  # O-1's life (created 09:00) less the margin; seen from 12:05
         "2026-11-20T13:30:00Z",
     )
     listed = ctower("incidents", "list", "--json")

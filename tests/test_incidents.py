@@ -15,7 +15,7 @@ from app.auth.accounts import cli_actor
 from app.auth.roles import Actor, Forbidden
 from app.incidents import records
 from app.incidents.records import Entity, IncidentError
-from tests.test_incident_impact import AS_OF, FROM, INTERFACE, POSITION, TO, at, seed
+from tests.test_incident_impact import AS_OF, FROM, INTERFACE, POSITION, TO, at, payload, seed
 
 MARIA = Actor("maria", "manager")
 VERA = Actor("vera", "viewer")
@@ -58,6 +58,16 @@ def test_an_incident_opened_from_an_exception_holds_its_entity_and_its_seen_span
     )
     assert incident.exception_key == "sla_breach:O-1"
     assert audit_rows(queue, incident_id) == [("maria", "manager", "incident.open")]
+
+
+def test_an_incident_from_an_order_s_exception_covers_the_order_s_life(engine: Engine, ingest) -> None:
+    ingest(payload())  # O-1 created 09:00, delivered 13:00
+    with engine.begin() as conn:
+        seed(conn)
+        incident_id = records.open_from_exception(conn, MARIA, "sla_breach:O-1", margin=timedelta(minutes=30))
+        incident = records.get(conn, incident_id)
+    # seen 12:05 to 13:00, but the order lived from 09:00: 08:30 to 13:30
+    assert (incident.range_from, incident.range_to) == (at(8, 30), at(13, 30))
 
 
 def test_a_position_exception_opens_an_incident_about_sku_at_location(queue: Engine) -> None:

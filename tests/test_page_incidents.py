@@ -99,9 +99,9 @@ def test_the_creation_form_is_prefilled_from_an_exception_and_a_viewer_cannot_su
     assert not at.exception
     assert at.text_input(key="inc_new_title").value == "sla_breach on order O-1"
     assert at.text_area(key="inc_new_entities").value == "order:O-1"
-    # seen 12:05-13:00, widened by an hour each side
+    # seen 12:05-13:00, and O-1 lived 09:00-13:00: its life, widened by an hour each side
     assert (at.time_input(key="inc_new_from_time").value, at.time_input(key="inc_new_to_time").value) == (
-        on_the_day(11, 5).time(),
+        on_the_day(8).time(),
         on_the_day(14).time(),
     )
     assert at.button(key="inc_new_open").disabled

@@ -326,7 +326,9 @@ def entity_of_exception(row: dict[str, Any]) -> Entity:
 
 def draft_from_exception(conn: Connection, exception_key: str, margin: timedelta = DEFAULT_MARGIN) -> Draft:
     """An incident about one exception: its entity, its first_seen..last_seen widened by
-    `margin` on both sides (a range of at least 2 × margin), a title naming both."""
+    `margin` on both sides (a range of at least 2 × margin), a title naming both. About an
+    order, the range also covers the order's life (its first to its last order event, ±
+    `margin`), so the timeline shows how it came to breach, not only when it was seen."""
     if margin < timedelta(0):
         raise IncidentError(f"the margin cannot be negative, got {margin}")
     row = conn.execute(_EXCEPTION, {"key": exception_key}).mappings().first()
@@ -334,6 +336,11 @@ def draft_from_exception(conn: Connection, exception_key: str, margin: timedelta
         raise IncidentError(f"no exception {exception_key!r}")
     entity = entity_of_exception(dict(row))
     range_from, range_to = row["first_seen"] - margin, row["last_seen"] + margin
+    if entity.kind == "order":
+        life = conn.execute(sql_text("incidents/order_span"), {"order_id": entity.key}).first()
+        if life is not None:
+            range_from = min(range_from, life.first_time - margin)
+            range_to = max(range_to, life.last_time + margin)
     if range_from >= range_to:  # margin 0 on an exception seen once
         range_to = range_from + timedelta(minutes=1)
     title = f"{row['type']} on {entity.kind} {entity.key}"
