@@ -149,6 +149,48 @@ def process_map(
     return process_overview(conn, window, scope, policies, limit=limit)[1:]
 
 
+def process_summary(
+    conn: Connection,
+    window: Window,
+    scope: Scope = ALL,
+    policies: Policies | None = None,
+    *,
+    limit: int = VARIANTS_LIMIT,
+) -> tuple[dict[str, int], pl.DataFrame, pl.DataFrame, dict[int, int]]:
+    """(conformance, variants, nodes, edge orders) in ONE pass over the window's orders
+    (sql/process/map.sql): what the Process page shows first. Edge orders: per edge code
+    (from * 10 + to), the orders that made it; `edges` adds the transitions and waits."""
+    conn.execute(sql_text("process/work_mem"))  # sorts of a month of orders in memory, not on disk
+    params = {**_params(window, scope), "limit": limit, **_conformance_params()}
+    row = conn.execute(sql_text("process/map"), params).one()
+    return (
+        {k: int(v) for k, v in row.conformance.items()},
+        _frame(row.variants, VARIANT_COLUMNS),
+        _frame(row.nodes, NODE_COLUMNS),
+        {int(e["code"]): int(e["orders"]) for e in row.edge_orders},
+    )
+
+
+def edges(
+    conn: Connection,
+    window: Window,
+    scope: Scope = ALL,
+    policies: Policies | None = None,
+    *,
+    orders: dict[int, int] | None = None,
+) -> pl.DataFrame:
+    """The directly-follows graph's edges (sql/process/edges.sql: one pass unnesting the
+    orders' transitions): from_step, to_step, transitions, orders, p50/p90_wait_hours,
+    most frequent first. `orders`: the edge orders of `process_summary` for the same
+    window and scope (read here when not given)."""
+    if orders is None:
+        orders = process_summary(conn, window, scope, policies, limit=1)[3]
+    conn.execute(sql_text("process/work_mem"))
+    rows = conn.execute(sql_text("process/edges"), _params(window, scope)).mappings().all()
+    with_orders = [{**r, "orders": orders.get(r["code"], 0)} for r in rows]
+    return _frame([{c: r[c] for c in EDGE_COLUMNS} for r in with_orders], EDGE_COLUMNS)
+
+
 def process_overview(
     conn: Connection,
     window: Window,
@@ -157,17 +199,10 @@ def process_overview(
     *,
     limit: int = VARIANTS_LIMIT,
 ) -> tuple[dict[str, int], pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """`conformance` and `process_map` in the same single pass: (conformance, variants,
-    nodes, edges); what the Process page shows first."""
-    conn.execute(sql_text("process/work_mem"))  # sorts of a month of orders in memory, not on disk
-    params = {**_params(window, scope), "limit": limit, **_conformance_params()}
-    row = conn.execute(sql_text("process/map"), params).one()
-    return (
-        {k: int(v) for k, v in row.conformance.items()},
-        _frame(row.variants, VARIANT_COLUMNS),
-        _frame(row.nodes, NODE_COLUMNS),
-        _frame(row.edges, EDGE_COLUMNS),
-    )
+    """`conformance` and `process_map`: (conformance, variants, nodes, edges), from the
+    summary's one pass and the edges' one pass."""
+    summary, variants_, nodes, edge_orders = process_summary(conn, window, scope, policies, limit=limit)
+    return summary, variants_, nodes, edges(conn, window, scope, policies, orders=edge_orders)
 
 
 def variants(
@@ -178,16 +213,16 @@ def variants(
     *,
     limit: int = VARIANTS_LIMIT,
 ) -> pl.DataFrame:
-    """The variants of `process_map`."""
-    return process_map(conn, window, scope, policies, limit=limit)[0]
+    """The variants of `process_summary`."""
+    return process_summary(conn, window, scope, policies, limit=limit)[1]
 
 
 def dfg(
     conn: Connection, window: Window, scope: Scope = ALL, policies: Policies | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The directly-follows graph of `process_map`: (nodes, edges)."""
-    _variants, nodes, edges = process_map(conn, window, scope, policies, limit=1)
-    return nodes, edges
+    _summary, _variants, nodes, edge_orders = process_summary(conn, window, scope, policies, limit=1)
+    return nodes, edges(conn, window, scope, policies, orders=edge_orders)
 
 
 def bottlenecks(
@@ -211,7 +246,31 @@ def conformance(
     conn: Connection, window: Window, scope: Scope = ALL, policies: Policies | None = None
 ) -> dict[str, int]:
     """{"orders", "complete", "cancelled", "in_progress", "deviating"} against EXPECTED."""
-    return process_overview(conn, window, scope, policies, limit=1)[0]
+    return process_summary(conn, window, scope, policies, limit=1)[0]
+
+
+def deviating_orders(
+    conn: Connection,
+    window: Window,
+    scope: Scope = ALL,
+    policies: Policies | None = None,
+    *,
+    limit: int = ORDERS_LIMIT,
+) -> pl.DataFrame:
+    """The first `limit` orders that deviate, oldest first (sql/process/deviations.sql,
+    which stops there): order_id, created_at, channel, node, variant, hours, deviation. How
+    many deviate in all is the conformance's "deviating"."""
+    import polars as pl
+
+    conn.execute(sql_text("process/work_mem"))  # the scope's order set hashed in memory
+    frame = query_frame(
+        conn, "process/deviations", **_params(window, scope), **_conformance_params(), limit=limit
+    )
+    if frame.height:
+        frame = frame.with_columns(
+            pl.col("variant").map_elements(first_deviation, return_dtype=pl.String).alias("deviation")
+        )
+    return frame
 
 
 def deviations(
@@ -222,44 +281,29 @@ def deviations(
     *,
     limit: int = ORDERS_LIMIT,
 ) -> tuple[pl.DataFrame, int]:
-    """(orders that deviate, oldest first, at most `limit`: order_id, created_at, channel,
-    node, variant, hours, deviation; the exact number of them)."""
-    import polars as pl
-
-    frame = query_frame(
-        conn, "process/deviations", **_params(window, scope), **_conformance_params(), limit=limit
-    )
-    total = int(frame["total"][0]) if frame.height else 0
-    if frame.height:
-        frame = frame.with_columns(
-            pl.col("variant").map_elements(first_deviation, return_dtype=pl.String).alias("deviation")
-        )
-    return frame.drop("total", strict=False), total
+    """(orders that deviate, oldest first, at most `limit`: as `deviating_orders`; the exact
+    number of them, from `conformance`)."""
+    total = conformance(conn, window, scope, policies)["deviating"]
+    return deviating_orders(conn, window, scope, policies, limit=limit if total else 0), total
 
 
 @dataclass(frozen=True)
 class ProcessPage:
-    """What the Process page shows before any selection, from one call (`process_page`)."""
+    """What the Process page shows first, from one pass (`process_page`); the graph's
+    edges (`edges`), the bottlenecks and the deviating orders are read when their tab opens."""
 
     summary: dict[str, int]
     variants: pl.DataFrame
     nodes: pl.DataFrame
-    edges: pl.DataFrame
-    deviating: pl.DataFrame
-    deviating_total: int
+    edge_orders: dict[int, int]
 
 
 def process_page(
     conn: Connection, window: Window, scope: Scope = ALL, policies: Policies | None = None
 ) -> ProcessPage:
-    """The overview (conformance, variants, nodes, edges) and the first deviating orders on
-    one connection, from the process projection (the bottlenecks, per dimension chosen, are
-    `bottlenecks`)."""
-    summary, variants_, nodes, edges = process_overview(conn, window, scope, policies)
-    deviating, total = deviations(
-        conn, window, scope, policies, limit=ORDERS_LIMIT if summary["orders"] else 0
-    )
-    return ProcessPage(summary, variants_, nodes, edges, deviating, total)
+    """The conformance, the variants, the graph's nodes and the orders on each edge, from
+    the process projection in one pass (`process_summary`)."""
+    return ProcessPage(*process_summary(conn, window, scope, policies))
 
 
 def variant_orders(
@@ -273,6 +317,7 @@ def variant_orders(
 ) -> tuple[pl.DataFrame, int]:
     """(the orders of one variant, longest first, at most `limit`: order_id, created_at,
     channel, node, hours; the exact number of them)."""
+    conn.execute(sql_text("process/work_mem"))
     frame = query_frame(
         conn, "process/variant_orders", **_params(window, scope), steps=codes(variant), limit=limit
     )
@@ -292,6 +337,7 @@ def edge_orders(
 ) -> tuple[pl.DataFrame, int]:
     """(the orders that made the edge from_step → to_step, longest wait first, at most
     `limit`: order_id, created_at, channel, node, transitions, wait_hours; the exact number)."""
+    conn.execute(sql_text("process/work_mem"))
     frame = query_frame(
         conn,
         "process/edge_orders",

@@ -5,8 +5,9 @@ For the operations lead and the incident reviewer: the variants of the order pro
 and waits on its edges, where the waits are longest by node and by channel, and the
 orders that left the expected sequence. A variant, an edge or a deviating order opens its
 orders; an order opens its detail page. The shared window and scope apply; an imported
-OCEL log can be looked at over its own time span instead. Page state keys start with
-`proc_`.
+OCEL log can be looked at over its own time span instead. The tiles and the variants come
+from one pass over the window's orders; the other tabs read their figures only when
+opened (`proc_tab`), then from the cache. Page state keys start with `proc_`.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def order_table(frame: pl.DataFrame, key: str, total: int, what: str) -> None:
             "variant": st.column_config.TextColumn("Variant", width="large"),
             "channel": "Channel",
             "node": "Node",
-            "transitions": st.column_config.NumberColumn("Transitions", format="%d"),
+            "transitions": st.column_config.NumberColumn("Transitions", format="%,d"),
             "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
             "hours": st.column_config.NumberColumn("Hours", format="%.1f"),
             "wait_hours": st.column_config.NumberColumn("Wait (h)", format="%.1f"),
@@ -208,7 +209,7 @@ st.caption(
 )
 
 overview = read("process_page", window, scope)  # one pass per render; cached
-summary, variants, nodes, edges = overview.summary, overview.variants, overview.nodes, overview.edges
+summary, variants, nodes = overview.summary, overview.variants, overview.nodes
 if summary["orders"] == 0:
     st.info(EMPTY_MESSAGE)
     st.stop()
@@ -222,11 +223,8 @@ for column, (key, label) in zip(
     share = f" · {summary[key] / summary['orders']:.0%}" if key != "orders" else ""
     column.metric(label + share, f"{summary[key]:,}", border=True)
 
-tab_variants, tab_graph, tab_bottlenecks, tab_deviations = st.tabs(
-    ["Variants", "Directly-follows graph", "Bottlenecks", "Deviating orders"]
-)
 
-with tab_variants:
+def show_variants() -> None:
     count = int(variants["variants"][0])
     st.caption(
         f"{count:,} variants, most frequent first"
@@ -244,7 +242,7 @@ with tab_variants:
         column_config={
             "variant": st.column_config.TextColumn("Variant", width="large"),
             "steps": st.column_config.NumberColumn("Steps", width="small"),
-            "orders": st.column_config.NumberColumn("Orders", format="%d", width="small"),
+            "orders": st.column_config.NumberColumn("Orders", format="%,d", width="small"),
             "share": st.column_config.NumberColumn("Share", format="percent", width="small"),
             "p50_hours": st.column_config.NumberColumn("p50 h", format="%.1f", width="small"),
             "p90_hours": st.column_config.NumberColumn("p90 h", format="%.1f", width="small"),
@@ -259,7 +257,10 @@ with tab_variants:
     else:
         st.info("Select a variant to list its orders.")
 
-with tab_graph:
+
+def show_graph() -> None:
+    with st.spinner("Reading the waits of every transition in the window..."):
+        edges = read("edges", window, scope, orders=overview.edge_orders)
     left, right = st.columns([3, 2], gap="medium")
     left.plotly_chart(
         graph(nodes, edges), key="proc_graph", width="stretch", config={"displayModeBar": False}
@@ -281,8 +282,8 @@ with tab_graph:
             column_config={
                 "from_step": "From",
                 "to_step": "To",
-                "transitions": st.column_config.NumberColumn("Transitions", format="%d"),
-                "orders": st.column_config.NumberColumn("Orders", format="%d"),
+                "transitions": st.column_config.NumberColumn("Transitions", format="%,d"),
+                "orders": st.column_config.NumberColumn("Orders", format="%,d"),
                 "p50_wait_hours": st.column_config.NumberColumn("p50 wait h", format="%.1f"),
                 "p90_wait_hours": st.column_config.NumberColumn("p90 wait h", format="%.1f"),
             },
@@ -294,9 +295,11 @@ with tab_graph:
         orders, total = read("edge_orders", window, scope, from_step=from_step, to_step=to_step)
         order_table(orders, "proc_edge_orders", total, "that made this step, longest wait first")
 
-with tab_bottlenecks:
+
+def show_bottlenecks() -> None:
     by = st.radio("Broken down by", process.BOTTLENECK_DIMENSIONS, key="proc_by", horizontal=True)
-    waits = read("bottlenecks", window, scope, by=by)
+    with st.spinner(f"Reading the waits of every transition in the window, per {by}..."):
+        waits = read("bottlenecks", window, scope, by=by)
     st.caption(f"The waits on each edge per {by}, longest p90 first (the first {waits.height:,}).")
     st.dataframe(
         waits,
@@ -308,20 +311,35 @@ with tab_bottlenecks:
             "value": str(by).capitalize(),
             "from_step": "From",
             "to_step": "To",
-            "transitions": st.column_config.NumberColumn("Transitions", format="%d"),
+            "transitions": st.column_config.NumberColumn("Transitions", format="%,d"),
             "p50_wait_hours": st.column_config.NumberColumn("p50 wait h", format="%.1f"),
             "p90_wait_hours": st.column_config.NumberColumn("p90 wait h", format="%.1f"),
         },
     )
 
-with tab_deviations:
-    deviating, total = overview.deviating, overview.deviating_total
-    if deviating.is_empty():
+
+def show_deviations() -> None:
+    total = summary["deviating"]
+    if total == 0:
         st.success("Every order of the window follows the expected sequence.")
-    else:
-        order_table(
-            deviating.select("order_id", "deviation", "variant", "created_at", "channel", "node", "hours"),
-            "proc_deviations",
-            total,
-            "that left the expected sequence, oldest first",
-        )
+        return
+    deviating = read("deviating_orders", window, scope)
+    order_table(
+        deviating.select("order_id", "deviation", "variant", "created_at", "channel", "node", "hours"),
+        "proc_deviations",
+        total,
+        "that left the expected sequence, oldest first",
+    )
+
+
+# Only the open tab runs: the graph's edges, the bottlenecks and the deviating orders are
+# read when their tab is first opened (then cached), not on every visit to the page.
+tabs = st.tabs(
+    ["Variants", "Directly-follows graph", "Bottlenecks", "Deviating orders"],
+    key="proc_tab",
+    on_change="rerun",
+)
+for tab, show in zip(tabs, (show_variants, show_graph, show_bottlenecks, show_deviations), strict=True):
+    if tab.open:
+        with tab:
+            show()

@@ -43,7 +43,7 @@ def test_an_empty_database_says_there_is_no_data_for_the_window(page: AppTest) -
     assert [i.value for i in page.info] == ["No data yet for this window."]
 
 
-def test_the_seeded_log_shows_its_conformance_variants_and_edges(page: AppTest, ingest: Any) -> None:
+def test_the_seeded_log_shows_its_conformance_and_variants_first(page: AppTest, ingest: Any) -> None:
     ingest(jsonl(*EVENTS))
     page.run()
     assert not page.exception
@@ -54,28 +54,54 @@ def test_the_seeded_log_shows_its_conformance_variants_and_edges(page: AppTest, 
         "In progress · 20%": "1",
         "Deviating · 20%": "1",
     }
-    variants, edges, waits, deviating = (d.value for d in page.dataframe)
+    assert page.session_state["proc_tab"] == "Variants"
+    (variants,) = (d.value for d in page.dataframe)  # the other tabs are read when opened
     assert variants["variant"].to_list()[0] == HAPPY and len(variants) == 4
+
+
+def test_each_other_tab_shows_its_figures_when_opened(page: AppTest, ingest: Any) -> None:
+    ingest(jsonl(*EVENTS))
+    page.run()
+    page.session_state["proc_tab"] = "Directly-follows graph"
+    page.run()
+    assert not page.exception
+    (edges,) = (d.value for d in page.dataframe)
     assert len(edges) == 8
+    delivered = edges[edges["to_step"] == "delivered"].iloc[0]  # waits 24, 12, 6 h
+    assert (delivered["transitions"], delivered["orders"], delivered["p90_wait_hours"]) == (3, 3, 21.6)
+    page.session_state["proc_tab"] = "Bottlenecks"
+    page.run()
+    (waits,) = (d.value for d in page.dataframe)
     assert waits.iloc[0]["value"] == "STORE-0042" and waits.iloc[0]["p90_wait_hours"] == 24.0
+    page.session_state["proc_tab"] = "Deviating orders"
+    page.run()
+    (deviating,) = (d.value for d in page.dataframe)
     assert deviating["order_id"].to_list() == ["O-C"]
     assert deviating["deviation"].to_list() == ["rerouted after routed, expected picked"]
+    captions = [c.value for c in page.caption]
+    listed = "Orders that left the expected sequence, oldest first: all 1. Select one to open its timeline."
+    assert listed in captions
 
 
 def test_selecting_a_variant_lists_its_orders_and_an_edge_its_orders(page: AppTest, ingest: Any) -> None:
     ingest(jsonl(*EVENTS))
     page.run()
     page.session_state["proc_variants"] = {"selection": {"rows": [0], "columns": []}}
-    edges = page.dataframe[1].value
+    page.run()
+    assert not page.exception
+    frames = {d.key: d.value for d in page.dataframe if d.key}
+    assert frames["proc_variant_orders"]["order_id"].to_list() == ["O-A", "O-B"]  # longest first: 32 h, 22 h
+    captions = [c.value for c in page.caption]
+    assert "Orders of this variant, longest first: all 2. Select one to open its timeline." in captions
+    page.session_state["proc_tab"] = "Directly-follows graph"
+    page.run()
+    edges = page.dataframe[0].value
     row = int(edges.index[(edges["from_step"] == "shipped") & (edges["to_step"] == "delivered")][0])
     page.session_state["proc_edges"] = {"selection": {"rows": [row], "columns": []}}
     page.run()
     assert not page.exception
     frames = {d.key: d.value for d in page.dataframe if d.key}
-    assert frames["proc_variant_orders"]["order_id"].to_list() == ["O-A", "O-B"]  # longest first: 32 h, 22 h
     assert frames["proc_edge_orders"]["order_id"].to_list() == ["O-A", "O-B", "O-C"]  # waits 24, 12, 6 h
-    captions = [c.value for c in page.caption]
-    assert "Orders of this variant, longest first: all 2. Select one to open its timeline." in captions
 
 
 def test_an_imported_ocel_log_is_looked_at_over_its_own_time_span(page: AppTest, ingest: Any) -> None:

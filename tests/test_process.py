@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from metrics import process
@@ -87,6 +88,19 @@ def test_the_longest_wait_is_shipped_to_delivered_by_channel_and_by_node(seeded:
         (STORE, "shipped", "delivered", 1, 24.0),
         (DC, "shipped", "delivered", 2, 11.4),
     ]
+
+
+def test_the_bottlenecks_find_each_orders_facts_even_when_their_created_at_disagree(seeded: Engine) -> None:
+    # order_facts rows are looked up by the window's created_at first; A's is moved out of it
+    with seeded.begin() as conn:
+        conn.execute(
+            text("UPDATE order_facts SET created_at = created_at - interval '30 days' WHERE order_id = 'O-A'")
+        )
+    with seeded.connect() as conn:
+        by_channel = process.bottlenecks(conn, WINDOW, by="channel", limit=1)
+        by_node = process.bottlenecks(conn, WINDOW, by="node", limit=1)
+    assert rows(by_channel, "value", "transitions", "p90_wait_hours") == [("web", 2, 22.8)]  # A 24 h, B 12 h
+    assert rows(by_node, "value", "transitions", "p90_wait_hours") == [(STORE, 1, 24.0)]  # A at the store
 
 
 def test_a_rerouted_order_deviates_while_a_cancelled_and_an_open_order_conform(seeded: Engine) -> None:

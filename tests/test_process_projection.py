@@ -105,6 +105,29 @@ def test_an_earlier_as_of_cuts_each_order_at_its_last_step_by_then(engine: Engin
     assert picked_packed.select("transitions", "p50_wait_hours").rows() == [(1, 1.0)]  # A, from its 2nd pick
 
 
+def test_a_step_exactly_at_as_of_counts_and_one_second_earlier_it_does_not(
+    engine: Engine, ingest: Any
+) -> None:
+    ingest(jsonl(*EVENTS))
+    five = T0 + timedelta(hours=5)  # A packs, B picks, C is rerouted, D cancelled, E routed
+    with engine.connect() as conn:
+        at_five = process.variants(conn, Window.of(five, WINDOW.since, WINDOW.until))
+        before = process.variants(conn, Window.of(five - timedelta(seconds=1), WINDOW.since, WINDOW.until))
+    assert sorted(at_five.select("variant", "orders", "p50_hours").rows()) == [
+        ("created → routed", 1, 1.0),  # E
+        ("created → routed → cancelled", 1, 2.0),  # D
+        ("created → routed → picked", 1, 4.0),  # B
+        ("created → routed → picked → packed", 1, 5.0),  # A
+        ("created → routed → rerouted", 1, 3.0),  # C
+    ]
+    # a second earlier: E only created; B, C, D routed (2, 1, 1 h); A picked from 3 h
+    assert sorted(before.select("variant", "orders", "p50_hours").rows()) == [
+        ("created", 1, 0.0),
+        ("created → routed", 3, 1.0),
+        ("created → routed → picked", 1, 3.0),
+    ]
+
+
 @pytest.mark.parametrize(("region", "orders"), [("east", 3), ("north", 2), ("west", 0)])
 def test_the_region_is_that_of_the_orders_current_node(
     engine: Engine, ingest: Any, region: str, orders: int

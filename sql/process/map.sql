@@ -1,9 +1,10 @@
 -- The process map of the window's orders from the process projection (process_orders,
 -- sql/migrations/0017_process_projection.sql: one row per order with its steps): the
--- variants, and the directly-follows graph's nodes and edges, each as a JSON array of rows
--- (metrics/process.py reads them into frames). The variants are one GROUP BY over the
--- orders; nodes, edge counts and the conformance follow from the variants; only the
--- edges' waits unnest each order's transitions.
+-- conformance, the variants, and the directly-follows graph's nodes and the number of
+-- orders on each edge, each as a JSON array of rows (metrics/process.py reads them into
+-- frames). ONE pass over the window's orders: a GROUP BY of their step sequences; all
+-- the rest follows from the variants. The edges' transitions and waits, which unnest each
+-- order's transitions, are sql/process/edges.sql (read only when the graph is shown).
 -- Parameters: :as_of, :since, :until, :region, :channel, :node, :source, :limit (variants),
 -- :expected (the codes of the expected sequence), :allowed_end (the code of its allowed end).
 -- conformance: orders, complete (conform, end delivered), cancelled (conform, end cancelled),
@@ -11,8 +12,7 @@
 -- variants: variant, steps, orders, share (of the window's orders), p50/p90 hours from
 --   created to the last step, most frequent first; variants = how many distinct ones.
 -- nodes: step, visits, orders, starts, ends (orders whose first / last step it is).
--- edges: from_step, to_step, transitions, orders, p50/p90 wait hours (from the event just
---   before the step), most frequent first.
+-- edge_orders: code (from * 10 + to), orders (that made the edge at least once).
 WITH per_variant AS MATERIALIZED (
     SELECT o.steps, count(*) AS orders,
            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY o.hours) AS hours
@@ -45,23 +45,13 @@ nodes AS (
      GROUP BY code
      ORDER BY visits DESC, step
 ),
-edges AS (
-    SELECT process_step_name(w.code / 10) AS from_step, process_step_name(w.code % 10) AS to_step,
-           w.transitions,
-           CAST((SELECT sum(v.orders) FROM per_variant v
-                  WHERE w.code = ANY(SELECT v.steps[i - 1] * 10 + v.steps[i]
-                                       FROM generate_subscripts(v.steps, 1) AS i WHERE i > 1)) AS bigint) AS orders,
-           w.waits[1] AS p50_wait_hours, w.waits[2] AS p90_wait_hours
-      FROM (SELECT u.code, count(*) AS transitions,
-                   percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY u.wait) AS waits
-              FROM (SELECT unnest(o.edges) AS code, unnest(o.waits) AS wait  -- in the select list: no tuplestore
-                      FROM process_orders(CAST(:as_of AS timestamptz), CAST(:since AS timestamptz),
-                                          CAST(:until AS timestamptz), CAST(:region AS text),
-                                          CAST(:channel AS text), CAST(:node AS text), CAST(:source AS text)) o
-                   ) AS u
-             WHERE u.code IS NOT NULL
-             GROUP BY u.code) AS w
-     ORDER BY w.transitions DESC, from_step, to_step
+edge_orders AS (  -- per edge (its code: from * 10 + to), the orders that made it, from the variants
+    SELECT e.code, CAST(sum(v.orders) AS bigint) AS orders
+      FROM per_variant v
+     CROSS JOIN LATERAL (SELECT DISTINCT v.steps[i - 1] * 10 + v.steps[i] AS code
+                           FROM generate_subscripts(v.steps, 1) AS i WHERE i > 1) AS e
+     GROUP BY e.code
+     ORDER BY e.code
 )
 SELECT (SELECT json_build_object(
             'orders', COALESCE(sum(orders), 0),
@@ -74,4 +64,4 @@ SELECT (SELECT json_build_object(
                   FROM per_variant) AS c) AS conformance,
        (SELECT COALESCE(json_agg(v), '[]') FROM variants v) AS variants,
        (SELECT COALESCE(json_agg(n), '[]') FROM nodes n)    AS nodes,
-       (SELECT COALESCE(json_agg(e), '[]') FROM edges e)    AS edges
+       (SELECT COALESCE(json_agg(e), '[]') FROM edge_orders e) AS edge_orders
