@@ -82,6 +82,14 @@ def test_other_policies_are_other_figures(engine: Engine, ingest):
     assert past.summary(engine, WINDOW)["sla"]["at_risk"] == 0
     assert len(kept(engine)) == 2
 
+    # an override for C's channel only (web): another figure again
+    with engine.begin() as conn:
+        web = {"scope": "channel", "scope_value": "web"}
+        set_policy(conn, "at_risk_hours", 24, reason="peak", actor="manager", **web)
+
+    assert past.summary(engine, WINDOW)["sla"]["at_risk"] == 1
+    assert len(kept(engine)) == 3
+
 
 def test_warming_makes_this_and_the_next_quarter_hours_previous_windows_ready(engine: Engine, ingest):
     ingest(jsonl(*on_time("A", 17)))
