@@ -169,36 +169,20 @@ def order_list(chosen: Drill, window: Window, scope: Scope, zone: str) -> None:
     if frame.is_empty():
         st.caption("None in this window.")
         return
-    shown = frame.with_columns(
-        pl.Series("link", [drill.entity_url("order", o) for o in frame["order_id"].to_list()])
-    ).select("link", pl.exclude("link", "order_id"))
     stamp = st.column_config.DatetimeColumn
-    event = st.dataframe(
-        shown,
-        key=chosen.key(P),
-        on_select="rerun",
-        selection_mode="single-row",
-        hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * shown.height, 460),
-        column_config={
-            "link": st.column_config.LinkColumn("Order", display_text=drill.LINK_TEXT,
-                                                help="Opens the order's timeline in a new tab"),
-            "channel": st.column_config.TextColumn("Channel", width="small"),
-            "node": st.column_config.TextColumn("Node", help="The current node (latest routed or rerouted)"),
-            "created_at": stamp("Created", format="YYYY-MM-DD HH:mm", timezone=zone),
-            "promised_by": stamp("Promised by", format="YYYY-MM-DD HH:mm", timezone=zone),
-            "delivered_at": stamp("Delivered", format="YYYY-MM-DD HH:mm", timezone=zone),
-            "status": st.column_config.TextColumn("Status", width="small"),
-            "late_hours": st.column_config.NumberColumn("Late (h)", format="%.1f",
-                                                        help="Hours past the promise at delivery, or at the "
-                                                        "as-of when not delivered; negative: time left"),
-            "reroutes": st.column_config.NumberColumn("Reroutes", format="%,d", width="small"),
-            "reroute_path": st.column_config.TextColumn("Reroutes (oldest first)", width="large"),
-        },
-    )  # fmt: skip
-    st.caption("Select a row to open the order's timeline, or follow its link.")
-    drill.open_selected(P, event, frame, "order", lambda row: str(row["order_id"]))
+    drill.entity_list(P, chosen.key(P), frame, "order", "order_id", "Order", {
+        "channel": st.column_config.TextColumn("Channel", width="small"),
+        "node": st.column_config.TextColumn("Node", help="The current node (latest routed or rerouted)"),
+        "created_at": stamp("Created", format="YYYY-MM-DD HH:mm", timezone=zone),
+        "promised_by": stamp("Promised by", format="YYYY-MM-DD HH:mm", timezone=zone),
+        "delivered_at": stamp("Delivered", format="YYYY-MM-DD HH:mm", timezone=zone),
+        "status": st.column_config.TextColumn("Status", width="small"),
+        "late_hours": st.column_config.NumberColumn("Late (h)", format="%.1f",
+                                                    help="Hours past the promise at delivery, or at the "
+                                                    "as-of when not delivered; negative: time left"),
+        "reroutes": st.column_config.NumberColumn("Reroutes", format="%,d", width="small"),
+        "reroute_path": st.column_config.TextColumn("Reroutes (oldest first)", width="large"),
+    })  # fmt: skip
 
 
 zone = load_settings().timezone

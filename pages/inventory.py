@@ -160,36 +160,20 @@ def position_list(chosen: Drill, as_of: datetime, scope: Scope, reference: str, 
     if frame.is_empty():
         st.caption("None at this as-of.")
         return
-    shown = frame.with_columns(
-        pl.Series("link", [drill.entity_url("position", p) for p in frame["position"].to_list()])
-    ).select("link", pl.exclude("link", "position", "location_id", "sku", "out_of_tolerance"))
     stamp = st.column_config.DatetimeColumn
     number = st.column_config.NumberColumn
-    event = st.dataframe(
-        shown,
-        key=chosen.key(P),
-        on_select="rerun",
-        selection_mode="single-row",
-        hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * shown.height, 460),
-        column_config={
-            "link": st.column_config.LinkColumn("Position (sku@location)", display_text=drill.LINK_TEXT,
-                                                help="Opens the position's timeline in a new tab"),
-            "category": st.column_config.TextColumn("Category", width="small"),
-            "system": st.column_config.TextColumn("System", width="small"),
-            "reference_quantity": number(f"{reference} (reference)", format="%,d"),
-            "quantity": number("Quantity", format="%,d"),
-            "diff": number("Difference", format="%+d", help="Quantity minus the reference's"),
-            "value": number("Value off", format="%,.2f", help="|difference| at the sku's unit cost"),
-            "reference_counted_at": stamp(f"{reference} counted", format="YYYY-MM-DD HH:mm", timezone=zone),
-            "counted_at": stamp("Counted", format="YYYY-MM-DD HH:mm", timezone=zone,
-                                help="The latest snapshot of this system"),
-            "age_hours": number("Count age (h)", format="%.1f"),
-        },
-    )  # fmt: skip
-    st.caption("Select a row to open the position's timeline, or follow its link.")
-    drill.open_selected(P, event, frame, "position", lambda row: str(row["position"]))
+    drill.entity_list(P, chosen.key(P), frame, "position", "position", "Position (sku@location)", {
+        "category": st.column_config.TextColumn("Category", width="small"),
+        "system": st.column_config.TextColumn("System", width="small"),
+        "reference_quantity": number(f"{reference} (reference)", format="%,d"),
+        "quantity": number("Quantity", format="%,d"),
+        "diff": number("Difference", format="%+d", help="Quantity minus the reference's"),
+        "value": number("Value off", format="%,.2f", help="|difference| at the sku's unit cost"),
+        "reference_counted_at": stamp(f"{reference} counted", format="YYYY-MM-DD HH:mm", timezone=zone),
+        "counted_at": stamp("Counted", format="YYYY-MM-DD HH:mm", timezone=zone,
+                            help="The latest snapshot of this system"),
+        "age_hours": number("Count age (h)", format="%.1f"),
+    }, hidden=("location_id", "sku", "out_of_tolerance"))  # fmt: skip
 
 
 TRANSFER_ROWS = 200

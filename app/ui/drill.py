@@ -210,6 +210,39 @@ def open_selected(
         st.warning(f"The detail page is not available in this app, so {kind} {target} cannot be opened.")
 
 
+def entity_list(
+    prefix: str,
+    key: str,
+    frame: pl.DataFrame,
+    kind: str,
+    key_column: str,
+    link_label: str,
+    columns: Mapping[str, Any],
+    hidden: Sequence[str] = (),
+) -> None:
+    """The entities behind a figure, one a row: a link to each one's detail page first (by
+    `key_column`, not shown itself, nor `hidden`), then the others as `columns` says
+    (column_config); selecting a row opens its detail page."""
+    shown = frame.with_columns(
+        pl.Series("link", [entity_url(kind, k) for k in frame[key_column].to_list()])
+    ).select("link", pl.exclude("link", key_column, *hidden))
+    link = st.column_config.LinkColumn(
+        link_label, display_text=LINK_TEXT, help=f"Opens the {kind}'s timeline in a new tab"
+    )
+    event = st.dataframe(
+        shown,
+        key=key,
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * shown.height, 460),
+        column_config={"link": link, **columns},
+    )
+    st.caption(f"Select a row to open the {kind}'s timeline, or follow its link.")
+    open_selected(prefix, event, frame, kind, lambda row: str(row[key_column]))
+
+
 def tiles(shown: Sequence[tuple[str, str, str]]) -> None:
     """The headline figures in a row of bordered metrics: (label, value, help) each."""
     for column, (label, value, help_text) in zip(st.columns(len(shown)), shown, strict=True):
