@@ -19,8 +19,8 @@ orders the scope selects. Source does not apply.
 
 SQL: sql/metrics/reroutes_summary.sql, reroutes_by_reason.sql, reroutes_by_from_node.sql; the
 summary is read from the projection order_facts (orders_summary_projected.sql), and both
-breakdowns together (`breakdowns()`, reroutes_breakdowns_projected.sql: order_facts for the
-orders of the window, the reroute events of the rerouted ones only), exact for any as_of
+breakdowns together (`breakdowns()`, in the Fulfilment page's one pass, metrics.fulfilment:
+order_facts for the orders of the window, reroute_facts of the rerouted ones only), exact for any as_of
 (metrics/projections.py), unless `use_projections=False`.
 """
 
@@ -67,20 +67,10 @@ def summary(
 def breakdowns(
     conn: Connection, window: Window, policies: Policies, *, scope: Scope = ALL
 ) -> dict[str, pl.DataFrame]:
-    """`by_reason()` and `by_from_node()` ("reason", "from_node") from one query over the
-    projection order_facts and the rerouted orders' reroute events."""
-    import polars as pl
-
-    frame = query_frame(conn, "metrics/reroutes_breakdowns_projected", **_params(window, policies, scope))
-    out: dict[str, pl.DataFrame] = {}
-    for dimension in ("reason", "from_node"):
-        rows = frame.filter(pl.col("dimension") == dimension) if frame.height else frame
-        out[dimension] = (
-            rows.select("key", "reroutes", "rerouted_orders")
-            .cast({"key": pl.Utf8, "reroutes": pl.Int64, "rerouted_orders": pl.Int64})
-            .rename({"key": dimension})
-        )
-    return out
+    """`by_reason()` and `by_from_node()` ("reason", "from_node") from the projections, in
+    the Fulfilment page's one pass (metrics.fulfilment)."""
+    found = fulfilment.figures(conn, window, policies, scope=scope)
+    return {"reason": found["by_reason"], "from_node": found["by_from_node"]}
 
 
 def by_reason(

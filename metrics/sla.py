@@ -18,9 +18,9 @@ current node at `as_of` (None never matches a node filter), region = that node's
 at `as_of`; source does not apply.
 
 SQL: sql/metrics/sla_summary.sql, sla_by_channel.sql, sla_by_node.sql; each is read from
-the projection order_facts instead (orders_summary_projected.sql for the summary,
-sla_*_projected.sql), exact for any as_of (metrics/projections.py), unless
-`use_projections=False`.
+the projection order_facts instead (orders_summary_projected.sql for the summary, the
+Fulfilment page's one pass, metrics.fulfilment, for the breakdowns), exact for any as_of
+(metrics/projections.py), unless `use_projections=False`.
 """
 
 from __future__ import annotations
@@ -75,8 +75,10 @@ def by_channel(
     scope: Scope = ALL,
 ) -> pl.DataFrame:
     """One row per channel of the created event: channel, orders, breached, breach_rate."""
-    query = "metrics/sla_by_channel_projected" if use_projections else "metrics/sla_by_channel"
-    return query_frame(conn, query, **_params(window, policies, scope))
+    if use_projections:  # the Fulfilment page's one pass (metrics.fulfilment)
+        frame: pl.DataFrame = fulfilment.figures(conn, window, policies, scope=scope)["by_channel"]
+        return frame
+    return query_frame(conn, "metrics/sla_by_channel", **_params(window, policies, scope))
 
 
 def by_node(
@@ -92,5 +94,7 @@ def by_node(
     The current node is the node of the order's latest `routed` or `rerouted` event with
     `time <= as_of` (ties broken by arrival order).
     """
-    query = "metrics/sla_by_node_projected" if use_projections else "metrics/sla_by_node"
-    return query_frame(conn, query, **_params(window, policies, scope))
+    if use_projections:  # the Fulfilment page's one pass (metrics.fulfilment)
+        frame: pl.DataFrame = fulfilment.figures(conn, window, policies, scope=scope)["by_node"]
+        return frame
+    return query_frame(conn, "metrics/sla_by_node", **_params(window, policies, scope))

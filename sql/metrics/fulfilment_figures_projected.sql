@@ -1,9 +1,11 @@
 -- The Fulfilment & SLA page's figures in ONE pass over the window's orders
--- (metrics/fulfilment.py): the rows of orders_summary_projected.sql,
--- sla_by_channel_projected.sql, sla_by_node_projected.sql and
--- reroutes_breakdowns_projected.sql, with their rules, from projected_order_sla_facts
--- (sql/migrations/0007_projections.sql: exact for any :as_of) read once instead of four times.
--- Parameters: those of the four (:as_of, :since, :until, :region, :channel, :node,
+-- (metrics/fulfilment.py; also the projected path of metrics.sla.by_channel, by_node and
+-- metrics.reroutes.breakdowns): the figures of orders_summary_projected.sql and the rows
+-- of sla_by_channel.sql, sla_by_node.sql, reroutes_by_reason.sql and
+-- reroutes_by_from_node.sql, with their rules, from projected_order_sla_facts
+-- (sql/migrations/0007_projections.sql: exact for any :as_of; an order's current node at
+-- :as_of) and reroute_facts (0016) for the rerouted orders' reroutes, by primary key.
+-- Parameters: those of those files (:as_of, :since, :until, :region, :channel, :node,
 -- :at_risk_hours, :at_risk_hours_by_channel, :repeated_reroute_count).
 -- Rows (each breakdown in the order of its own query): dimension, key, then the columns
 -- that dimension uses (the others null):
