@@ -345,7 +345,7 @@ def draw(f: filters.Filters, zone: str) -> None:
         return
     earlier = past.previous(window)
     if f.live:  # live: the previous window moves by quarter hours, so its figures stay kept
-        earlier = past.floored(earlier, timedelta(seconds=data.TREND_TTL_SECONDS))
+        earlier = past.floored(earlier)  # to the quarter hour the scheduler computes ahead
     length = _span(window.until - window.since)
     scope = f.scope()
     current, before = data.summary(window, scope), data.summary_before(earlier, scope)

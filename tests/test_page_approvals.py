@@ -15,10 +15,12 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from app.actions import core
+from app.actions.registry import BY_KIND
 from app.auth import sessions
 from app.auth.accounts import Auditor, add_user
 from app.auth.roles import Actor
 from app.settings import load_settings
+from app.ui.actions import TITLES
 from tests.builders import ORDER, event, jsonl
 from tests.test_actions import world_events
 
@@ -228,3 +230,7 @@ def test_a_position_exception_offers_hold_on_the_position_the_detector_named(
     assert not at.exception
     assert "SKU-00017@DC-EAST" in [s.value for s in at.subheader]  # the title: "Place a hold"
     assert not [e.value for e in at.error if "SKU@LOCATION" in e.value]
+
+
+def test_every_action_kind_has_a_titled_dialog() -> None:
+    assert set(TITLES) == set(BY_KIND)

@@ -234,7 +234,7 @@ def _submit() -> None:
 
 def _dialog(kind: str, key: str) -> None:
     """The dialog of `kind`, titled with what it does ("Reroute order"), on entity `key`."""
-    _DIALOGS.get(kind, _untitled)(kind, key)
+    _DIALOGS[kind](kind, key)
 
 
 def _body(kind: str, key: str) -> None:
@@ -274,4 +274,3 @@ def _body(kind: str, key: str) -> None:
 _DIALOGS = {
     kind: st.dialog(title, width="large", on_dismiss=_dismissed)(_body) for kind, title in TITLES.items()
 }
-_untitled = st.dialog("Action", width="large", on_dismiss=_dismissed)(_body)
