@@ -128,13 +128,17 @@ def rerouted_orders(
 
 
 def _inventory_params(conn: Connection, window: Window, policies: Policies, scope: Scope) -> dict[str, Any]:
+    found = projections.horizons(conn)
+    projected = found.inventory_at(window.as_of)
     return {
         "as_of": window.as_of,
         "region": scope.region,
         "node": scope.node,
         "reference_system": policies.reference_system,
         # position_facts is the picture at as_of, else the positions are read from events
-        "projected": projections.horizons(conn).inventory_at(window.as_of),
+        "projected": projected,
+        # ... and inventory_pairs holds its pairs for this reference system (migration 0019)
+        "paired": projected and found.pairs_for(policies.reference_system),
     }
 
 

@@ -277,6 +277,18 @@ def test_before_an_adjustment_the_list_is_read_from_the_events_at_that_instant(c
     )
 
 
+def test_with_another_reference_system_the_pairs_are_joined_from_the_positions(conn: Connection) -> None:
+    # inventory_pairs is built for erp; against wms the list joins the positions, and the
+    # pairs are each other system's position beside wms's at the DC (erp, oms at DC-EAST)
+    wms = Policies(reference_system="wms")
+    total, frame = drilldown.inventory_pairs(conn, WINDOW, wms, figure="pairs")
+
+    assert total == inventory.summary(conn, WINDOW, wms)["pairs_compared"]
+    assert total > 0
+    assert set(frame["system"].to_list()) <= {"erp", "oms", "pos"}
+    assert set(frame["location_id"].to_list()) == {DC}
+
+
 def test_a_picked_location_system_or_unknown_category_narrows_the_pairs(conn: Connection) -> None:
     def listed(**pick: str) -> tuple[int, list[tuple[Any, ...]]]:
         return positions(drilldown.inventory_pairs(conn, WINDOW, P, **pick))  # type: ignore[arg-type]
