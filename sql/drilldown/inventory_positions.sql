@@ -42,6 +42,13 @@ listed AS (
                WHEN 'negative' THEN j.quantity < 0
                WHEN 'stale' THEN j.snapshot_time < CAST(:as_of AS timestamptz) - j.stale_hours * interval '1 hour'
            END
+),
+top AS (  -- the first :limit, counted before the limit; the reference quantity after it
+    SELECT l.*, count(*) OVER () AS total
+      FROM listed l
+     ORDER BY CASE CAST(:list AS text) WHEN 'negative' THEN l.quantity END,
+              l.snapshot_time, l.location_id, l.sku, l.system
+     LIMIT :limit
 )
 SELECT l.sku || '@' || l.location_id AS position,
        l.location_id,
@@ -52,10 +59,9 @@ SELECT l.sku || '@' || l.location_id AS position,
        l.snapshot_time AS counted_at,
        CAST(extract(epoch FROM CAST(:as_of AS timestamptz) - l.snapshot_time) / 3600 AS double precision)
            AS age_hours,
-       count(*) OVER () AS total
-  FROM listed l
+       l.total
+  FROM top l
   LEFT JOIN positions r
          ON r.location_id = l.location_id AND r.sku = l.sku AND r.system = CAST(:reference_system AS text)
  ORDER BY CASE CAST(:list AS text) WHEN 'negative' THEN l.quantity END,
           l.snapshot_time, l.location_id, l.sku, l.system
- LIMIT :limit
