@@ -9,12 +9,18 @@ coalesce=True and a misfire grace time:
 - `detect-exceptions`: `collectors.jobs:detect_job`, every `scheduler_detect_seconds`;
 - `outbox-dispatch`: `collectors.jobs:dispatch_outbox`, every `outbox_dispatch_seconds`: sends
   the manual actions' commands and confirms them (app/outbox);
-- `sync-sources`: `collectors.jobs:sync_sources`, every `scheduler_sync_seconds`: re-reads the
-  sources table and adds, removes and reschedules the collect jobs;
 - `past-figures`: `collectors.jobs:warm_past_figures`, every `past_figures_seconds`:
   computes the live Overview's previous windows (the default 7 days, whole estate) of this
   quarter hour and the next, and keeps them (metrics.past), so no viewer waits for the
   trends; forgets figures not computed for a day.
+
+Only the thread running `run_scheduler` changes the scheduler: every
+`scheduler_sync_seconds` it re-reads the sources table and adds, removes and reschedules the
+collect jobs (`sync_sources`), and it brings the detectors forward when a collection asks
+(`Runtime.detect_wanted`). A job never calls the scheduler itself: APScheduler's
+`shutdown(wait=True)` holds the job store lock while it waits for the running jobs, so a job
+reaching for that lock at a stop would wait for ever (it did: a stop during a collection
+that stored events hung).
 
 Several schedulers may run against one database: each run holds its source's advisory
 lock (collectors/runner.py), so a source is never collected twice at once; the detectors
@@ -74,6 +80,7 @@ class Runtime:
     scheduler: BaseScheduler | None = None
     settings: Settings = field(default_factory=load_settings)
     last_detect: float = float("-inf")  # time.monotonic() of this process's latest detector run
+    detect_wanted: threading.Event = field(default_factory=threading.Event)  # run the detectors now
 
 
 def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[JobSpec]:
@@ -89,7 +96,6 @@ def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[
         for s in sources
     ]
     jobs.append(JobSpec(DETECT_JOB, "collectors.jobs:detect_job", settings.scheduler_detect_seconds))
-    jobs.append(JobSpec("sync-sources", "collectors.jobs:sync_sources", settings.scheduler_sync_seconds))
     jobs.append(JobSpec(OUTBOX_JOB, "collectors.jobs:dispatch_outbox", settings.outbox_dispatch_seconds))
     jobs.append(JobSpec(PAST_JOB, "collectors.jobs:warm_past_figures", settings.past_figures_seconds))
     return jobs
@@ -150,14 +156,14 @@ def collect_source(name: str, runtime: Runtime) -> RunResult | None:
 
 
 def _detect_soon(runtime: Runtime) -> None:
-    """Run the detectors now: in the scheduler, as their own job (this source's next
-    collection must not wait for them); without one (a single collection), here."""
-    job = runtime.scheduler.get_job(DETECT_JOB) if runtime.scheduler is not None else None
-    if job is None:
+    """Run the detectors now: in a scheduler, as their own job, brought forward by the
+    scheduler's loop (this source's next collection must not wait for them, and a job does
+    not touch the scheduler); without one (a single collection), here."""
+    if runtime.scheduler is None:
         detect_job(runtime)
     else:
         runtime.last_detect = time.monotonic()  # asked for: not asked again meanwhile
-        job.modify(next_run_time=datetime.now(UTC))
+        runtime.detect_wanted.set()
 
 
 def dispatch_outbox(runtime: Runtime) -> dict[str, int] | None:
@@ -188,7 +194,8 @@ def warm_past_figures(runtime: Runtime) -> int | None:
 
 
 def sync_sources(runtime: Runtime) -> None:
-    """Make the scheduler's jobs those of the sources table: add, remove, reschedule."""
+    """Make the scheduler's jobs those of the sources table: add, remove, reschedule.
+    Called by the thread that runs the scheduler, never from a job (see the module's note)."""
     scheduler = runtime.scheduler
     assert scheduler is not None, "sync_sources needs the runtime's scheduler"
     sources = load_sources(runtime.engine, runtime.names, runnable_only=True)
@@ -208,13 +215,24 @@ def sync_sources(runtime: Runtime) -> None:
                 kwargs={"runtime": runtime},
                 id=spec.id,
                 name=spec.id,
-                next_run_time=datetime.now(UTC) if spec.run_at_start else None,
+                **({"next_run_time": datetime.now(UTC)} if spec.run_at_start else {}),
                 **JOB_OPTIONS,
             )
             log.info("%s: scheduled every %g s", job_id, spec.seconds)
         elif job.trigger.interval.total_seconds() != spec.seconds:
-            job.reschedule(IntervalTrigger(seconds=spec.seconds))
+            job.reschedule(IntervalTrigger(seconds=spec.seconds))  # next run: one interval on
             log.info("%s: rescheduled every %g s", job_id, spec.seconds)
+
+
+def bring_detectors_forward(runtime: Runtime) -> bool:
+    """If a collection asked for the detectors, make their job due now; whether it was asked.
+    Called by the thread that runs the scheduler, never from a job (see the module's note)."""
+    if not runtime.detect_wanted.is_set():
+        return False
+    runtime.detect_wanted.clear()
+    assert runtime.scheduler is not None, "the detectors are brought forward in a scheduler"
+    runtime.scheduler.modify_job(DETECT_JOB, next_run_time=datetime.now(UTC))
+    return True
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
@@ -237,7 +255,9 @@ def run_scheduler(
 ) -> None:
     """Run the jobs until `stop_event` is set (or Ctrl-C), then stop, letting running runs end.
 
-    Call it in a thread or a process of its own; `names` limits it to those sources.
+    Call it in a thread or a process of its own; `names` limits it to those sources. This
+    thread alone changes the scheduler: it follows the sources table and brings the
+    detectors forward when a collection asks.
     """
     runtime = Runtime(engine, context, tuple(names) if names is not None else None)
     if settings is not None:
@@ -245,9 +265,16 @@ def run_scheduler(
     scheduler = build_scheduler(runtime)
     scheduler.start()
     try:
-        sync_sources(runtime)
+        sync_sources(runtime)  # a database that cannot be read at start stops the start
+        next_sync = time.monotonic() + runtime.settings.scheduler_sync_seconds
         while not stop_event.wait(0.5):
-            pass
+            bring_detectors_forward(runtime)
+            if time.monotonic() >= next_sync:
+                next_sync = time.monotonic() + runtime.settings.scheduler_sync_seconds
+                try:
+                    sync_sources(runtime)
+                except Exception:
+                    log.exception("the sources table could not be read; the jobs stay as they were")
     finally:
         scheduler.shutdown(wait=True)
         log.info("scheduler stopped")

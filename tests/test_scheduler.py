@@ -16,10 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.settings import load_settings
 from collectors.base import Context, SourceConfig
 from collectors.config import pause, register
 from collectors.jobs import (
     Runtime,
+    bring_detectors_forward,
     build_scheduler,
     collect_source,
     detect_exceptions,
@@ -67,12 +69,67 @@ def test_the_scheduler_collects_each_source_at_start_and_stops_when_asked(engine
             stored = wait_for(lambda: count(engine, "SELECT count(*) FROM events WHERE source = 'oms'") == 3)
         finally:
             stop.set()
-            # runs in progress finish first: under a loaded CI a run started just before the
-            # stop (a collection, the detectors, the outbox dispatcher) took over 20 s once
-            thread.join(timeout=60)
+            thread.join(timeout=60)  # runs in progress finish first
     assert stored and not thread.is_alive()
     assert count(engine, "SELECT count(*) FROM collector_runs WHERE status = 'ok'") >= 1
     assert count(engine, "SELECT count(*) FROM collector_runs WHERE status = 'running'") == 0
+
+
+def test_a_stop_during_a_collection_that_stores_events_waits_for_it_and_ends(engine, monkeypatch):
+    """APScheduler's shutdown holds the job store lock while it waits for running jobs; a
+    collection that then asked the scheduler for the detectors waited for ever (CI hung)."""
+    import tests.kinds_for_tests as kind
+
+    collecting, release = threading.Event(), threading.Event()
+
+    def hook(step: str, _conn: Any, _page: Any) -> None:
+        if step == "done":  # every page stored; the run ends (and asks for the detectors) after
+            collecting.set()
+            release.wait(20)
+
+    monkeypatch.setattr(kind, "on_hook", hook)
+    with serving([routed(1), routed(2), routed(3)]) as feed:
+        register(engine, [source(feed.url)])
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=run_scheduler, args=(engine, Context(clock=lambda: datetime.now(UTC)), stop)
+        )
+        thread.start()
+        try:
+            assert collecting.wait(20)
+            stop.set()
+            time.sleep(1.5)  # the loop sees the stop within 0.5 s and waits for the collection
+        finally:
+            release.set()
+            thread.join(timeout=20)
+    assert not thread.is_alive()
+    assert count(engine, "SELECT count(*) FROM collector_runs WHERE status = 'ok'") == 1
+    assert count(engine, "SELECT count(*) FROM events WHERE source = 'oms'") == 3
+
+
+def test_the_detectors_the_outbox_and_the_past_figures_run_on_their_own_intervals(engine):
+    """Without a collection: APScheduler takes an explicit next_run_time=None as "paused", and
+    these three jobs were once added so, never running unless a collection asked."""
+    from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+
+    settings = load_settings().model_copy(
+        update={"scheduler_detect_seconds": 0.5, "outbox_dispatch_seconds": 0.5, "past_figures_seconds": 0.5}
+    )
+    runtime = Runtime(engine, Context(clock=lambda: datetime.now(UTC)), settings=settings)
+    scheduler = build_scheduler(runtime)
+    ran: set[str] = set()
+
+    def executed(event: JobExecutionEvent) -> None:
+        ran.add(event.job_id)
+
+    scheduler.add_listener(executed, EVENT_JOB_EXECUTED)
+    scheduler.start()
+    try:
+        sync_sources(runtime)  # no source registered: only the periodic jobs
+        assert wait_for(lambda: ran == {"detect-exceptions", "outbox-dispatch", "past-figures"}, 15)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert count(engine, "SELECT count(*) FROM past_figures") >= 1  # this quarter hour's previous week
 
 
 def test_the_jobs_follow_the_sources_table_added_paused_and_rescheduled(engine):
@@ -90,7 +147,6 @@ def test_the_jobs_follow_the_sources_table_added_paused_and_rescheduled(engine):
         "detect-exceptions": 60,
         "outbox-dispatch": 5,
         "past-figures": 300,
-        "sync-sources": 30,
     }
     register(engine, [source("http://127.0.0.1:9/feed", "wms", 300)])
     sync_sources(runtime)
@@ -103,7 +159,6 @@ def test_the_jobs_follow_the_sources_table_added_paused_and_rescheduled(engine):
         "detect-exceptions": 60,
         "outbox-dispatch": 5,
         "past-figures": 300,
-        "sync-sources": 30,
     }
     register(engine, [replace(oms, enabled=False)])
     sync_sources(runtime)
@@ -245,6 +300,10 @@ def test_in_the_scheduler_a_collection_asks_for_the_detectors_as_their_own_job(e
             collect_source("pos", runtime)
         with engine.connect() as conn:
             assert conn.execute(sa.text(NEGATIVE)).first() is None  # not run inside the collection
+        # the collection only asks; the scheduler's own thread brings the job forward
+        assert scheduler.get_job("detect-exceptions").next_run_time > datetime.now(UTC)
+        assert bring_detectors_forward(runtime)
+        assert not bring_detectors_forward(runtime)  # asked once, brought forward once
         detect = scheduler.get_job("detect-exceptions")
         assert detect.next_run_time <= datetime.now(UTC)  # due now, on a worker of its own
         for job in scheduler.get_jobs():
