@@ -81,6 +81,7 @@ class Runtime:
     settings: Settings = field(default_factory=load_settings)
     last_detect: float = float("-inf")  # time.monotonic() of this process's latest detector run
     detect_wanted: threading.Event = field(default_factory=threading.Event)  # run the detectors now
+    stopping: threading.Event = field(default_factory=threading.Event)  # runs end at their next page
 
 
 def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[JobSpec]:
@@ -146,7 +147,7 @@ def collect_source(name: str, runtime: Runtime) -> RunResult | None:
     if not found:
         log.warning("source %s is no longer registered; not collected", name)
         return None
-    result = run_once(runtime.engine, found[0], runtime.context)
+    result = run_once(runtime.engine, found[0], runtime.context, stop=runtime.stopping)
     # new events: detect now, unless the detectors ran within their own interval (a
     # backlog collected every 10 s would otherwise keep them running back to back)
     since_detect = time.monotonic() - runtime.last_detect
@@ -276,5 +277,7 @@ def run_scheduler(
                 except Exception:
                     log.exception("the sources table could not be read; the jobs stay as they were")
     finally:
+        runtime.stopping.set()
+        log.info("stopping: running collections end at their next page or retry")
         scheduler.shutdown(wait=True)
         log.info("scheduler stopped")

@@ -5,9 +5,10 @@
 1. takes the source's advisory lock on a connection held for the run; when another
    process or thread holds it the run is recorded 'skipped' and nothing is read;
 2. reads the cursor, then fetches page after page until the source has no more (or
-   `max_pages`, or CTOWER_COLLECTOR_MAX_RUN_SECONDS have passed), each fetch retried on
-   `TransientError` with exponential backoff and full jitter; a `SourceError` fails the
-   run at once;
+   `max_pages`, or CTOWER_COLLECTOR_MAX_RUN_SECONDS have passed, or `stop` is set: a
+   stopping scheduler), each fetch retried on `TransientError` with exponential backoff
+   and full jitter; a `SourceError` fails the run at once, and so does `stop` set while it
+   waits to retry;
 3. maps each native record to canonical events; an unmappable record is quarantined
    with its raw text and the reason "mapping: ...";
 4. ingests the pages through the one write path (small pages in groups of about
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -169,9 +171,10 @@ class _Pull:
         retry: Retry,
         sleep: Sleep,
         rng: random.Random,
+        stop: threading.Event | None = None,
     ) -> None:
         self.engine, self.source, self.context, self.result = engine, source, context, result
-        self.retry, self.sleep, self.rng = retry, sleep, rng
+        self.retry, self.sleep, self.rng, self.stop = retry, sleep, rng, stop
         self.run = RunInfo(origin=f"collector:{source.name}", source_label=source.name, run_id=result.run_id)
         self.telemetry: list[dict[str, Any]] = []
         self.record_no = 0
@@ -241,6 +244,14 @@ class _Pull:
             log.exception("%s: could not store the telemetry of the failed run", self.source.name)
 
     # --- the loop ------------------------------------------------------------------------
+    def _stopped_during(self, seconds: float) -> bool:
+        """Wait `seconds` before a retry; whether the run was asked to stop meanwhile. A run
+        that cannot be stopped waits with its `sleep` (a test's clock)."""
+        if self.stop is None:
+            self.sleep(seconds)
+            return False
+        return self.stop.wait(seconds)
+
     def _next_no(self) -> int:
         self.record_no += 1
         return self.record_no
@@ -262,7 +273,8 @@ class _Pull:
                     ) from exc
                 delay = self.retry.delay(attempt, self.rng)
                 log.warning("%s: %s; retry %d in %.2f s", self.source.name, one_line(exc), attempt, delay)
-                self.sleep(delay)
+                if self._stopped_during(delay):
+                    raise SourceError(f"stopped before retry {attempt}: {one_line(exc)}") from exc
                 continue
             except Exception as exc:  # SourceError, or a bug in the kind: no retry
                 self._call(page_no, attempt, at, started, error=exc)
@@ -348,7 +360,8 @@ class _Pull:
         deadline = time.monotonic() + max_seconds
         try:
             for page_no in range(1, max_pages + 1):
-                if page_no > 1 and time.monotonic() > deadline:
+                stopped = self.stop is not None and self.stop.is_set()
+                if page_no > 1 and (stopped or time.monotonic() > deadline):
                     break  # a backlog is read over several runs; the cursor says where
                 page = self.fetch(collector, cursor, page_no)
                 self.result.pages += 1
@@ -382,8 +395,12 @@ def run_once(
     retry: Retry | None = None,
     group_records: int | None = None,
     max_seconds: float | None = None,
+    stop: threading.Event | None = None,
 ) -> RunResult:
     """Collect `source` once (see the module's docstring); safe to run twice, or at once.
+
+    `stop`, once set, ends the run at its next page (what was read is stored) or while it
+    waits to retry (failed: "stopped before retry N"); no retry sleeps through it.
 
     `group_records`: pages are stored in transactions of about this many records (default
     CTOWER_INGEST_BATCH_SIZE; 1 stores each page in a transaction of its own)."""
@@ -404,7 +421,7 @@ def run_once(
             return result
         result.cursor_before = result.cursor_after = read_cursor(engine, source.name)
         health.start_run(engine, result)
-        pull = _Pull(engine, source, context, result, retry, sleep, rng or random.Random())
+        pull = _Pull(engine, source, context, result, retry, sleep, rng or random.Random(), stop)
         try:
             collector = kinds.build(source, context)
             pull.pages(

@@ -107,6 +107,58 @@ def test_a_stop_during_a_collection_that_stores_events_waits_for_it_and_ends(eng
     assert count(engine, "SELECT count(*) FROM events WHERE source = 'oms'") == 3
 
 
+def _run_until(engine: sa.Engine, started: Any) -> threading.Thread:
+    """Run a scheduler in a thread, stop it once `started()` holds, wait up to 10 s for it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_scheduler, args=(engine, Context(clock=lambda: datetime.now(UTC)), stop)
+    )
+    thread.start()
+    try:
+        assert wait_for(started)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    return thread
+
+
+def test_a_stop_ends_a_backlog_run_at_its_next_page_and_keeps_what_was_read(engine):
+    with serving([routed(n) for n in range(1, 41)]) as feed:  # 20 pages of 2, 0.3 s each
+        feed.delay = 0.3
+        register(engine, [source(feed.url)])
+        thread = _run_until(engine, lambda: len(feed.requests) >= 2)
+        asked = len(feed.requests)
+    assert not thread.is_alive()
+    assert asked < 20  # stopped well before the backlog's end
+    with engine.connect() as conn:
+        status, pages, cursor = conn.execute(
+            sa.text("SELECT status, pages, cursor_after FROM collector_runs WHERE source = 'oms'")
+        ).one()
+        stored = conn.execute(sa.text("SELECT count(*) FROM events WHERE source = 'oms'")).scalar()
+        saved = conn.execute(sa.text("SELECT cursor FROM source_cursors WHERE source = 'oms'")).scalar()
+    assert status == "ok" and pages in (asked, asked + 1) and 2 <= pages < 20
+    assert stored == 2 * pages and int(saved) == int(cursor) == stored  # the next run goes on from there
+
+
+def test_a_stop_does_not_wait_out_a_retry_backoff(engine, monkeypatch):
+    monkeypatch.setenv("CTOWER_COLLECTOR_BACKOFF_SECONDS", "120")
+    monkeypatch.setenv("CTOWER_COLLECTOR_BACKOFF_MAX_SECONDS", "120")
+    load_settings.cache_clear()
+    try:
+        with serving([routed(1)]) as feed:
+            feed.fail_after = 0  # every request: 503, retried after up to 120 s, 240 s, ...
+            register(engine, [source(feed.url)])
+            thread = _run_until(engine, lambda: len(feed.requests) >= 1)
+    finally:
+        load_settings.cache_clear()
+    assert not thread.is_alive()
+    with engine.connect() as conn:
+        status, error = conn.execute(
+            sa.text("SELECT status, error FROM collector_runs WHERE source = 'oms'")
+        ).one()
+    assert status == "failed" and error.startswith("stopped before retry 1: ") and "503" in error
+
+
 def test_the_detectors_the_outbox_and_the_past_figures_run_on_their_own_intervals(engine):
     """Without a collection: APScheduler takes an explicit next_run_time=None as "paused", and
     these three jobs were once added so, never running unless a collection asked."""
