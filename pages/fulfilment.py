@@ -120,7 +120,10 @@ def reroute_chart(frame: pl.DataFrame, key_column: str, chart_key: str) -> None:
     """Rerouted orders per reason / from-node, labelled "orders (reroutes)"."""
     keys = [str(k) for k in frame[key_column].to_list()]
     counts, events = frame["rerouted_orders"].to_list(), frame["reroutes"].to_list()
-    texts = [f"{o:,} orders · {e:,} reroutes" for o, e in zip(counts, events, strict=True)]
+    texts = [
+        f"{drill.plural(o, 'order')} · {drill.plural(e, 'reroute')}"
+        for o, e in zip(counts, events, strict=True)
+    ]
     event = drill.chart(drill.bars(keys, counts, texts, keys), chart_key)
     drill.follow(P, chart_key, event, "rerouted", key_column)
 

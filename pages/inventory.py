@@ -96,7 +96,8 @@ def tiles(found: dict[str, Any], reference: str) -> None:
         ("Out of tolerance", f"{found['out_of_tolerance']:,}",
          "Pairs whose difference is over the tolerance policies (units and percent of the reference)."),
         ("Units off", f"{found['variance_units']:,}", "Sum of |difference| of the pairs out of tolerance."),
-        ("Value off", f"{found['variance_value']:,.2f}", "The same, each unit at its sku's unit cost."),
+        ("Value off", drill.tile_amount(found["variance_value"]),
+         f"The same, each unit at its sku's unit cost: {found['variance_value']:,.2f}."),
         ("Negative positions", f"{found['negative_positions']:,}", "Positions below zero, in any system."),
         ("Stale positions", f"{found['stale_positions']:,}",
          "Positions whose latest count is older than the stale policy hours."),
@@ -115,7 +116,10 @@ def variance_chart(frame: pl.DataFrame, key_column: str, dimension: str) -> None
     keys = ["" if k is None else str(k) for k in frame[key_column].to_list()]
     labels = [k or UNKNOWN for k in keys]
     out, pairs, units = (frame[c].to_list() for c in ("out_of_tolerance", "pairs_compared", "variance_units"))
-    texts = [f"{o:,} of {p:,} pairs · {u:,} units" for o, p, u in zip(out, pairs, units, strict=True)]
+    texts = [
+        f"{o:,} of {drill.plural(p, 'pair')} · {drill.plural(u, 'unit')}"
+        for o, p, u in zip(out, pairs, units, strict=True)
+    ]
     chart_key = f"{P}{dimension}_chart"
     event = drill.chart(drill.bars(labels, out, texts, keys), chart_key)
     drill.follow(P, chart_key, event, "out_of_tolerance", dimension)

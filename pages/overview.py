@@ -44,6 +44,7 @@ from streamlit.errors import StreamlitAPIException
 
 from app.settings import load_settings
 from app.ui import banner, data, filters, links, theme
+from app.ui.drill import plural
 from app.ui.errors import DATABASE_ERRORS, explain
 from metrics import past, scoping
 from metrics.params import Policies, Scope, Window
@@ -100,13 +101,6 @@ def _count_delta(x: float) -> str:
     return f"{x:+,.0f}"
 
 
-def _n(count: int, word: str) -> str:
-    """`count` and `word`, plural when count is not 1 (delivery: deliveries)."""
-    if count == 1:
-        return f"1 {word}"
-    return f"{count:,} {word[:-1] + 'ies' if word.endswith('y') else word + 's'}"
-
-
 def _rag(red: bool, amber: bool) -> str:
     return "red" if red else "amber" if amber else "green"
 
@@ -119,7 +113,7 @@ TILES = (
         _percent,
         _points,
         True,
-        lambda f: f"{f['breached']:,} breached · {f['at_risk']:,} at risk · {_n(f['orders'], 'order')}",
+        lambda f: f"{f['breached']:,} breached · {f['at_risk']:,} at risk · {plural(f['orders'], 'order')}",
         lambda f, p: _rag(f["breached"] > 0, f["at_risk"] > 0),
         "Orders created in the window, not cancelled, delivered by their promise "
         "(or not yet due). At risk: due within the at-risk policy hours.",
@@ -131,7 +125,7 @@ TILES = (
         _percent,
         _points,
         False,
-        lambda f: f"{_n(f['rerouted_orders'], 'order')} rerouted · {f['repeated']:,} repeatedly",
+        lambda f: f"{plural(f['rerouted_orders'], 'order')} rerouted · {f['repeated']:,} repeatedly",
         lambda f, p: _rag(False, f["repeated"] > 0),
         "Orders of the window rerouted at least once, of the orders in the window. "
         "Repeatedly: at the repeated-reroute policy count or more.",
@@ -159,8 +153,9 @@ TILES = (
         _points,
         False,
         lambda f: (
-            f"{f['failures']:,} / {_n(f['calls'], 'call')} · "
-            f"{_n(f['failed_deliveries'], 'failed delivery')} · {_n(f['delayed_events'], 'late event')}"
+            f"{f['failures']:,} / {plural(f['calls'], 'call')} · "
+            f"{plural(f['failed_deliveries'], 'failed delivery')} · "
+            f"{plural(f['delayed_events'], 'late event')}"
         ),
         lambda f, p: _rag(
             f["failure_rate"] > p.interface_failure_rate,
@@ -188,7 +183,7 @@ TILES = (
         _count,
         _count_delta,
         False,
-        lambda f: f"of {_n(f['returns'], 'return')} received · {f['restocked']:,} restocked",
+        lambda f: f"of {plural(f['returns'], 'return')} received · {f['restocked']:,} restocked",
         lambda f, p: _rag(False, f["slow_returns"] > 0),
         "Returns received in the window not restocked within the return-to-stock policy hours.",
     ),
@@ -304,7 +299,7 @@ def _chip(source: dict[str, Any], status: str, zone: str) -> str:
     failures = source["consecutive_failures"]
     facts = [f"ok {_local(last, zone)[5:16]}" if last else "never ok", f"lag {_ago(source['lag'])}"]
     if failures:
-        facts.append(_n(failures, "failed run"))
+        facts.append(plural(failures, "failed run"))
     return (
         f'<div style="{CHIP_STYLE}">{theme.badge(status)} <b>{html.escape(str(source["name"]))}</b><br>'
         f'<span style="color:{theme.MUTED};font-size:0.85rem">{" · ".join(facts)}</span></div>'

@@ -274,3 +274,11 @@ def test_open_transfer_recommendations_are_listed_on_request_and_offer_a_decisio
     at.run()
     assert not at.exception
     assert "act_inv_transfer_button" in {b.key for b in at.button}
+
+
+def test_a_large_value_off_fits_its_tile_in_whole_units_or_millions():
+    """Six tiles a row at 1600 px show about 7 characters: "130,60…" was cut before."""
+    from app.ui.drill import tile_amount
+
+    shown = [tile_amount(v) for v in (58.5, 9_999.994, 130_604.27, 3_679_012.34, -2_500_000)]
+    assert shown == ["58.50", "9,999.99", "130,604", "3.68 M", "-2.50 M"]

@@ -184,7 +184,7 @@ LINK_TEXT = r"key=([^&]*)"  # a LinkColumn shows the entity key of entity_url's 
 def counted(total: int, shown: int, noun: str) -> str:
     """The count of a list ("N orders", plural as needed), with a note when the table shows
     only its first rows."""
-    words = f"{total:,} {noun if total == 1 else noun + 's'}"
+    words = plural(total, noun)
     if total > shown:
         return f"**{words}** · the first {shown:,} shown; narrow the filters to see the others"
     return f"**{words}**"
@@ -249,10 +249,26 @@ def tiles(shown: Sequence[tuple[str, str, str]]) -> None:
         column.metric(label, value, border=True, help=help_text)
 
 
+def plural(count: int, word: str) -> str:
+    """`count` and `word`, plural when count is not 1 (delivery: deliveries, day: days)."""
+    if count == 1:
+        return f"1 {word}"
+    many = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
+    return f"{count:,} {many}"
+
+
+def tile_amount(value: float) -> str:
+    """An amount as short as a tile shows whole (about 7 characters at 1600 px with six
+    tiles a row): cents below 10,000, whole units below a million, then millions."""
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:,.2f} M"
+    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:,.2f}"
+
+
 def list_buttons(prefix: str, titles: Mapping[str, str], counts: Mapping[str, int]) -> None:
     """A button per figure ("Title (count)") that opens its list without a chart click, as
     the overview's links do."""
-    columns = st.columns([1] * len(counts) + [2])
-    for column, (figure, count) in zip(columns, counts.items(), strict=False):
+    columns = st.columns(len(counts))  # the whole row: "Pairs out of tolerance (1,419)" fits
+    for column, (figure, count) in zip(columns, counts.items(), strict=True):
         if column.button(f"{titles[figure]} ({count:,})", key=f"{prefix}show_{figure}", width="stretch"):
             choose(prefix, Drill(figure))
