@@ -20,6 +20,7 @@ from app.auth.roles import Forbidden, can
 from app.auth.ui import current_actor
 from app.ui import data
 from app.ui.errors import DATABASE_ERRORS, explain
+from app.ui.theme import EMPTY_CELL
 
 RECENT_ROWS = 200
 MESSAGE = "apv_message"
@@ -38,9 +39,9 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
                 "requested_by": r["requested_by"],
                 "requested_at": r["requested_at"],
                 "reason": r["reason"],
-                "decided_by": r["decided_by"] or "",  # an empty cell, not "None"
+                "decided_by": r["decided_by"],
                 "commands": _progress(r),
-                "error": r["error"] or "",
+                "error": r["error"],
             }
             for r in rows
         ],
@@ -152,5 +153,10 @@ if not recent:
 else:
     st.caption("pending → approved → sent → confirmed; or rejected, or failed with the error.")
     st.dataframe(
-        _frame(recent), hide_index=True, width="stretch", column_config=table_config, key="apv_recent"
+        _frame(recent),
+        hide_index=True,
+        width="stretch",
+        column_config=table_config,
+        key="apv_recent",
+        placeholder=EMPTY_CELL,
     )

@@ -16,6 +16,7 @@ import streamlit as st
 from app import audit
 from app.settings import load_settings
 from app.ui import data, filters
+from app.ui.theme import EMPTY_CELL
 
 MAX_ROWS = 1000
 ANY = "(any)"
@@ -105,6 +106,7 @@ st.dataframe(
         "after": st.column_config.TextColumn("After"),
         "detail": st.column_config.TextColumn("Detail"),
     },
+    placeholder=EMPTY_CELL,
 )
 st.download_button(
     "Download CSV",

@@ -22,6 +22,7 @@ from app.settings import load_settings
 from app.ui import data, filters, links
 from app.ui.actions import action_buttons
 from app.ui.errors import DATABASE_ERRORS, explain
+from app.ui.theme import EMPTY_CELL
 from metrics.detectors import DETECTORS, SEVERITIES
 from metrics.params import Window
 
@@ -131,6 +132,7 @@ with list_column:
             "resolved_at": stamp("Resolved", format=when),
             "resolved_by": text("Resolved by", width="small"),
         },
+        placeholder=EMPTY_CELL,
     )
 rows: list[int] = picked["selection"]["rows"]  # dict access: AppTest injects plain dicts
 # a row of the list read this run; {} when none is selected or it is gone since
@@ -173,6 +175,7 @@ with detail_column:
             "by": text("By", help="'auto': the detectors"),
             "note": text("Note", width="medium"),
         },
+        placeholder=EMPTY_CELL,
     )
     with st.expander("What the detector saw (durations in hours)", expanded=True):
         st.json(detail, expanded=True)
@@ -240,4 +243,5 @@ with list_column:  # under the queue, beside the detail
                     "error_code": text("Error code"),
                     "attempt": st.column_config.NumberColumn("Attempt", format="%d"),
                 },
+                placeholder=EMPTY_CELL,
             )

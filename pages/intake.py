@@ -11,6 +11,7 @@ import streamlit as st
 
 from app.settings import load_settings
 from app.ui import charts, data
+from app.ui.theme import EMPTY_CELL
 
 BATCH_ROWS = 20
 QUARANTINE_ROWS = 20
@@ -80,6 +81,7 @@ with by_source:
                 "received": count("Received", format="localized"),
                 "accepted": count("Accepted", format="localized"),
             },
+            placeholder=EMPTY_CELL,
         )
 
 st.subheader("Latest ingest batches")
@@ -100,6 +102,7 @@ else:
             "conflict": count("Conflict", format="localized"),
             "quarantined": count("Quarantined", format="localized"),
         },
+        placeholder=EMPTY_CELL,
     )
 
 st.subheader("Latest quarantined records")
@@ -119,4 +122,5 @@ else:
             "reason": st.column_config.TextColumn("Reason", width=480),
             "raw": st.column_config.TextColumn("Raw (start)", width="large"),
         },
+        placeholder=EMPTY_CELL,
     )

@@ -25,6 +25,7 @@ from app.ui import data, drill, filters
 from app.ui.actions import action_buttons
 from app.ui.drill import Drill
 from app.ui.errors import DATABASE_ERRORS, explain
+from app.ui.theme import EMPTY_CELL
 from metrics import drilldown, inventory
 from metrics.params import Scope, Window
 from metrics.scoping import not_applied
@@ -213,6 +214,7 @@ def transfer_recommendations(window: Window, zone: str) -> None:
         column_config={
             "time": st.column_config.DatetimeColumn(f"Requested ({zone})", format="YYYY-MM-DD HH:mm")
         },
+        placeholder=EMPTY_CELL,
     )
     rows = event["selection"]["rows"] if event else []
     if rows:

@@ -153,6 +153,7 @@ def test_clicking_the_web_bar_lists_the_one_breached_web_order(page_on, database
     assert not at.exception
     assert at.subheader[0].value == "Breached orders · channel web"
     assert listed(at) == ("**1 order**", ["A-1"])
+    assert at.dataframe[0].proto.placeholder == "—"  # an empty cell shows a dash, not "None"
     row = at.dataframe[0].value.iloc[0]
     assert (row["channel"], row["node"], row["status"]) == ("web", STORE, "delivered")
     assert row["late_hours"] == 24.0  # promised T-2d, delivered T-1d

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.ingest.reader import read_records
 from app.ingest.store import RunInfo, ingest_records
+from tests.conftest import REPO
 
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 INTAKE = str(Path(__file__).resolve().parents[1] / "pages" / "intake.py")
@@ -135,3 +136,25 @@ def test_a_database_url_in_the_secrets_file_is_used_without_an_environment_varia
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "3"
+
+
+def test_every_table_shows_a_dash_for_a_missing_value_not_none():
+    """Streamlit writes a grey "None" in an empty cell (an order not delivered yet, an
+    incident not closed) unless told otherwise: every st.dataframe of the pages is told."""
+    import ast
+
+    from app.ui.theme import EMPTY_CELL
+
+    assert EMPTY_CELL == "—"
+    calls = []
+    for path in sorted([*(REPO / "pages").glob("*.py"), *(REPO / "app" / "ui").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "dataframe"
+            ):
+                told = any(k.arg == "placeholder" for k in node.keywords)
+                calls.append((f"{path.name}:{node.lineno}", told))
+    assert len(calls) >= 20  # the pages' tables were found
+    assert [where for where, told in calls if not told] == []

@@ -10,6 +10,8 @@ from functools import cache
 
 import plotly.graph_objects as go
 
+EMPTY_CELL = "—"  # a table cell with no value (not yet delivered, not closed): not "None"
+
 PRIMARY = "#2F6F8F"
 TEXT = "#1F2B33"
 MUTED = "#5F6B73"
