@@ -22,6 +22,11 @@ collect jobs (`sync_sources`), and it brings the detectors forward when a collec
 reaching for that lock at a stop would wait for ever (it did: a stop during a collection
 that stored events hung).
 
+A stop does not wait for a recomputation: the detectors and the past figures read through
+an `Interruptible` engine whose statements in flight are cancelled at the stop (their
+transaction rolls back; they run again at the next start). Collections end at their next
+page (collectors/runner.py), the outbox dispatcher finishes its row.
+
 Several schedulers may run against one database: each run holds its source's advisory
 lock (collectors/runner.py), so a source is never collected twice at once; the detectors
 take a lock of their own the same way.
@@ -41,6 +46,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 from app.settings import Settings, load_settings
@@ -55,6 +61,7 @@ COLLECT_PREFIX = "collect:"
 DETECT_JOB = "detect-exceptions"
 OUTBOX_JOB = "outbox-dispatch"
 PAST_JOB = "past-figures"
+HOUSEKEEPING = "housekeeping"  # the executor of the jobs that are not collections
 DETECTORS_LOCK = "*detectors"  # not a possible source name, so never a source's lock
 JOB_OPTIONS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
 
@@ -68,6 +75,43 @@ class JobSpec:
     seconds: float
     args: tuple[Any, ...] = ()
     run_at_start: bool = False
+    executor: str = "default"  # collections; HOUSEKEEPING: the rest, never queued behind them
+
+
+class Interruptible:
+    """An engine of its own for work that is safe to abandon (it only recomputes what the
+    next run computes again): `cancel()` cancels every statement in flight on it, from any
+    thread (psycopg's Connection.cancel_safe)."""
+
+    def __init__(self, engine: Engine, size: int = 2) -> None:
+        self.engine = create_engine(engine.url, pool_pre_ping=True, pool_size=size, max_overflow=size)
+        self._out: set[Any] = set()  # the DBAPI connections checked out now
+        self._lock = threading.Lock()
+        event.listen(self.engine, "checkout", self._checked_out)
+        event.listen(self.engine, "checkin", self._checked_in)
+
+    def _checked_out(self, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        with self._lock:
+            self._out.add(dbapi_connection)
+
+    def _checked_in(self, dbapi_connection: Any, _record: Any) -> None:
+        with self._lock:
+            self._out.discard(dbapi_connection)
+
+    def cancel(self) -> int:
+        """Cancel the statements running on this engine's connections; how many connections
+        were in use."""
+        with self._lock:
+            busy = list(self._out)
+        for connection in busy:
+            try:
+                connection.cancel_safe(timeout=5)
+            except Exception:  # closed meanwhile, or the server is gone: nothing to cancel
+                log.debug("could not cancel a statement", exc_info=True)
+        return len(busy)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
 
 
 @dataclass
@@ -82,6 +126,12 @@ class Runtime:
     last_detect: float = float("-inf")  # time.monotonic() of this process's latest detector run
     detect_wanted: threading.Event = field(default_factory=threading.Event)  # run the detectors now
     stopping: threading.Event = field(default_factory=threading.Event)  # runs end at their next page
+    interruptible: Interruptible | None = None  # the recomputations' engine (run_scheduler's)
+
+    @property
+    def recompute_engine(self) -> Engine:
+        """The engine of the detectors and the past figures: cancelled at a stop."""
+        return self.interruptible.engine if self.interruptible is not None else self.engine
 
 
 def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[JobSpec]:
@@ -96,9 +146,27 @@ def scheduled_jobs(sources: Sequence[SourceConfig], settings: Settings) -> list[
         )
         for s in sources
     ]
-    jobs.append(JobSpec(DETECT_JOB, "collectors.jobs:detect_job", settings.scheduler_detect_seconds))
-    jobs.append(JobSpec(OUTBOX_JOB, "collectors.jobs:dispatch_outbox", settings.outbox_dispatch_seconds))
-    jobs.append(JobSpec(PAST_JOB, "collectors.jobs:warm_past_figures", settings.past_figures_seconds))
+    jobs.append(
+        JobSpec(
+            DETECT_JOB, "collectors.jobs:detect_job", settings.scheduler_detect_seconds, executor=HOUSEKEEPING
+        )
+    )
+    jobs.append(
+        JobSpec(
+            OUTBOX_JOB,
+            "collectors.jobs:dispatch_outbox",
+            settings.outbox_dispatch_seconds,
+            executor=HOUSEKEEPING,
+        )
+    )
+    jobs.append(
+        JobSpec(
+            PAST_JOB,
+            "collectors.jobs:warm_past_figures",
+            settings.past_figures_seconds,
+            executor=HOUSEKEEPING,
+        )
+    )
     return jobs
 
 
@@ -135,9 +203,12 @@ def detect_exceptions(engine: Engine, as_of: datetime) -> dict[str, int] | None:
 def detect_job(runtime: Runtime) -> dict[str, int] | None:
     runtime.last_detect = time.monotonic()
     try:
-        return detect_exceptions(runtime.engine, runtime.context.clock())
+        return detect_exceptions(runtime.recompute_engine, runtime.context.clock())
     except Exception:
-        log.exception("the exception detectors failed")
+        if runtime.stopping.is_set():
+            log.info("the exception detectors were stopped with the scheduler; they run again at its start")
+        else:
+            log.exception("the exception detectors failed")
         return None
 
 
@@ -186,10 +257,13 @@ def warm_past_figures(runtime: Runtime) -> int | None:
 
     now = runtime.context.clock()
     try:
-        ready = past.warm(runtime.engine, now, (DEFAULT_WINDOW,))
-        past.prune(runtime.engine, now)
+        ready = past.warm(runtime.recompute_engine, now, (DEFAULT_WINDOW,))
+        past.prune(runtime.recompute_engine, now)
     except Exception:
-        log.exception("the past figures were not computed")
+        if runtime.stopping.is_set():
+            log.info("the past figures were stopped with the scheduler; they are computed again at its start")
+        else:
+            log.exception("the past figures were not computed")
         return None
     return ready
 
@@ -216,6 +290,7 @@ def sync_sources(runtime: Runtime) -> None:
                 kwargs={"runtime": runtime},
                 id=spec.id,
                 name=spec.id,
+                executor=spec.executor,
                 **({"next_run_time": datetime.now(UTC)} if spec.run_at_start else {}),
                 **JOB_OPTIONS,
             )
@@ -238,7 +313,10 @@ def bring_detectors_forward(runtime: Runtime) -> bool:
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(runtime.settings.scheduler_workers)},
+        executors={  # a backlog of collections never holds up an approved action or the detectors
+            "default": ThreadPoolExecutor(runtime.settings.scheduler_workers),
+            HOUSEKEEPING: ThreadPoolExecutor(3),  # one each: detectors, outbox, past figures
+        },
         job_defaults=JOB_OPTIONS,
         timezone=UTC,
     )
@@ -263,6 +341,7 @@ def run_scheduler(
     runtime = Runtime(engine, context, tuple(names) if names is not None else None)
     if settings is not None:
         runtime.settings = settings
+    runtime.interruptible = Interruptible(engine)
     scheduler = build_scheduler(runtime)
     scheduler.start()
     try:
@@ -279,5 +358,12 @@ def run_scheduler(
     finally:
         runtime.stopping.set()
         log.info("stopping: running collections end at their next page or retry")
-        scheduler.shutdown(wait=True)
+        # the detectors and the past figures are not waited for: their statements are
+        # cancelled until the shutdown (which waits for the running jobs) is over
+        stopper = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, name="ctower-stop")
+        stopper.start()
+        while stopper.is_alive():
+            runtime.interruptible.cancel()
+            stopper.join(0.5)
+        runtime.interruptible.dispose()
         log.info("scheduler stopped")

@@ -159,6 +159,46 @@ def test_a_stop_does_not_wait_out_a_retry_backoff(engine, monkeypatch):
     assert status == "failed" and error.startswith("stopped before retry 1: ") and "503" in error
 
 
+def test_a_stop_cancels_a_running_detector_run_instead_of_waiting_for_it(engine, monkeypatch, caplog):
+    """The detectors over a big queue take tens of seconds; they recompute what their next run
+    computes again, so a stop cancels their statement and does not wait for them."""
+    import logging
+
+    import metrics.exception_queue as queue
+
+    sleeping = threading.Event()
+
+    def slow_detectors(on: sa.Engine, *_args: Any, **_kwargs: Any) -> dict[str, int]:
+        with on.begin() as conn:
+            sleeping.set()
+            conn.execute(sa.text("SELECT pg_sleep(60)"))
+        return {}
+
+    monkeypatch.setattr(queue, "run_detectors", slow_detectors)
+    settings = load_settings().model_copy(update={"scheduler_detect_seconds": 0.2})
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_scheduler,
+        args=(engine, Context(clock=lambda: datetime.now(UTC)), stop),
+        kwargs={"settings": settings},
+    )
+    caplog.set_level(logging.INFO, logger="ctower.scheduler")
+    thread.start()
+    try:
+        assert sleeping.wait(20)
+        time.sleep(0.3)  # in pg_sleep now
+        asked = time.monotonic()
+        stop.set()
+        thread.join(timeout=20)
+        took = time.monotonic() - asked
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not thread.is_alive() and took < 5  # not the 60 s of the statement
+    assert "the exception detectors were stopped with the scheduler" in caplog.text
+    assert "the exception detectors failed" not in caplog.text
+
+
 def test_the_detectors_the_outbox_and_the_past_figures_run_on_their_own_intervals(engine):
     """Without a collection: APScheduler takes an explicit next_run_time=None as "paused", and
     these three jobs were once added so, never running unless a collection asked."""
@@ -182,6 +222,45 @@ def test_the_detectors_the_outbox_and_the_past_figures_run_on_their_own_interval
     finally:
         scheduler.shutdown(wait=True)
     assert count(engine, "SELECT count(*) FROM past_figures") >= 1  # this quarter hour's previous week
+
+
+def test_the_outbox_and_the_detectors_are_not_queued_behind_busy_collections(engine, monkeypatch):
+    """With every collection worker busy (one here, held), an approved action is still sent
+    on the outbox's interval and the detectors still run: they have workers of their own."""
+    from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+
+    import tests.kinds_for_tests as kind
+
+    collecting, release = threading.Event(), threading.Event()
+
+    def hook(step: str, _conn: Any, _page: Any) -> None:
+        if step == "done":
+            collecting.set()
+            release.wait(20)
+
+    monkeypatch.setattr(kind, "on_hook", hook)
+    settings = load_settings().model_copy(
+        update={"scheduler_workers": 1, "scheduler_detect_seconds": 0.3, "outbox_dispatch_seconds": 0.3}
+    )
+    runtime = Runtime(engine, Context(clock=lambda: datetime.now(UTC)), settings=settings)
+    scheduler = build_scheduler(runtime)
+    ran: list[str] = []
+
+    def executed(event: JobExecutionEvent) -> None:
+        ran.append(event.job_id)
+
+    scheduler.add_listener(executed, EVENT_JOB_EXECUTED)
+    with serving([routed(1)]) as feed:
+        register(engine, [source(feed.url)])
+        scheduler.start()
+        try:
+            sync_sources(runtime)
+            assert collecting.wait(20)  # the one collection worker is held from here
+            assert wait_for(lambda: {"outbox-dispatch", "detect-exceptions"} <= set(ran), 10)
+            assert "collect:oms" not in ran  # still held
+        finally:
+            release.set()
+            scheduler.shutdown(wait=True)
 
 
 def test_the_jobs_follow_the_sources_table_added_paused_and_rescheduled(engine):
