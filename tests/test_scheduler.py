@@ -57,14 +57,22 @@ def count(engine: sa.Engine, sql: str) -> int:
         return int(conn.execute(sa.text(sql)).scalar() or 0)
 
 
+def started_scheduler(engine: sa.Engine, stop: threading.Event, settings: Any = None) -> threading.Thread:
+    """run_scheduler in a thread of its own, on the wall clock, until `stop` is set."""
+    thread = threading.Thread(
+        target=run_scheduler,
+        args=(engine, Context(clock=lambda: datetime.now(UTC)), stop),
+        kwargs={"settings": settings},
+    )
+    thread.start()
+    return thread
+
+
 def test_the_scheduler_collects_each_source_at_start_and_stops_when_asked(engine):
     with serving([routed(1), routed(2), routed(3)]) as feed:
         register(engine, [source(feed.url)])
         stop = threading.Event()
-        thread = threading.Thread(
-            target=run_scheduler, args=(engine, Context(clock=lambda: datetime.now(UTC)), stop)
-        )
-        thread.start()
+        thread = started_scheduler(engine, stop)
         try:
             stored = wait_for(lambda: count(engine, "SELECT count(*) FROM events WHERE source = 'oms'") == 3)
         finally:
@@ -91,10 +99,7 @@ def test_a_stop_during_a_collection_that_stores_events_waits_for_it_and_ends(eng
     with serving([routed(1), routed(2), routed(3)]) as feed:
         register(engine, [source(feed.url)])
         stop = threading.Event()
-        thread = threading.Thread(
-            target=run_scheduler, args=(engine, Context(clock=lambda: datetime.now(UTC)), stop)
-        )
-        thread.start()
+        thread = started_scheduler(engine, stop)
         try:
             assert collecting.wait(20)
             stop.set()
@@ -110,10 +115,7 @@ def test_a_stop_during_a_collection_that_stores_events_waits_for_it_and_ends(eng
 def _run_until(engine: sa.Engine, started: Any) -> threading.Thread:
     """Run a scheduler in a thread, stop it once `started()` holds, wait up to 10 s for it."""
     stop = threading.Event()
-    thread = threading.Thread(
-        target=run_scheduler, args=(engine, Context(clock=lambda: datetime.now(UTC)), stop)
-    )
-    thread.start()
+    thread = started_scheduler(engine, stop)
     try:
         assert wait_for(started)
     finally:
@@ -177,13 +179,8 @@ def test_a_stop_cancels_a_running_detector_run_instead_of_waiting_for_it(engine,
     monkeypatch.setattr(queue, "run_detectors", slow_detectors)
     settings = load_settings().model_copy(update={"scheduler_detect_seconds": 0.2})
     stop = threading.Event()
-    thread = threading.Thread(
-        target=run_scheduler,
-        args=(engine, Context(clock=lambda: datetime.now(UTC)), stop),
-        kwargs={"settings": settings},
-    )
     caplog.set_level(logging.INFO, logger="ctower.scheduler")
-    thread.start()
+    thread = started_scheduler(engine, stop, settings)
     try:
         assert sleeping.wait(20)
         time.sleep(0.3)  # in pg_sleep now
