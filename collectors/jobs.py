@@ -83,7 +83,7 @@ class Interruptible:
     next run computes again): `cancel()` cancels every statement in flight on it, from any
     thread (psycopg's Connection.cancel_safe)."""
 
-    def __init__(self, engine: Engine, size: int = 2) -> None:
+    def __init__(self, engine: Engine, size: int = 4) -> None:  # the detectors hold up to 3
         self.engine = create_engine(engine.url, pool_pre_ping=True, pool_size=size, max_overflow=size)
         self._out: set[Any] = set()  # the DBAPI connections checked out now
         self._lock = threading.Lock()
