@@ -200,15 +200,20 @@ def detect_exceptions(engine: Engine, as_of: datetime) -> dict[str, int] | None:
             return None
 
 
+def _failed(runtime: Runtime, job: str) -> None:
+    """Log a job that raised; one cut short by a stop (its statement cancelled) did not fail."""
+    if runtime.stopping.is_set():
+        log.info("%s: stopped with the scheduler; run again at its next start", job)
+    else:
+        log.exception("%s failed", job)
+
+
 def detect_job(runtime: Runtime) -> dict[str, int] | None:
     runtime.last_detect = time.monotonic()
     try:
         return detect_exceptions(runtime.recompute_engine, runtime.context.clock())
     except Exception:
-        if runtime.stopping.is_set():
-            log.info("the exception detectors were stopped with the scheduler; they run again at its start")
-        else:
-            log.exception("the exception detectors failed")
+        _failed(runtime, "the exception detectors")
         return None
 
 
@@ -245,7 +250,7 @@ def dispatch_outbox(runtime: Runtime) -> dict[str, int] | None:
     try:
         return dispatch_once(runtime.engine, settings=runtime.settings)
     except Exception:
-        log.exception("the outbox dispatcher failed")
+        _failed(runtime, "the outbox dispatcher")
         return None
 
 
@@ -260,10 +265,7 @@ def warm_past_figures(runtime: Runtime) -> int | None:
         ready = past.warm(runtime.recompute_engine, now, (DEFAULT_WINDOW,))
         past.prune(runtime.recompute_engine, now)
     except Exception:
-        if runtime.stopping.is_set():
-            log.info("the past figures were stopped with the scheduler; they are computed again at its start")
-        else:
-            log.exception("the past figures were not computed")
+        _failed(runtime, "the past figures")
         return None
     return ready
 

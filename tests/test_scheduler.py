@@ -192,7 +192,7 @@ def test_a_stop_cancels_a_running_detector_run_instead_of_waiting_for_it(engine,
         stop.set()
         thread.join(timeout=60)
     assert not thread.is_alive() and took < 5  # not the 60 s of the statement
-    assert "the exception detectors were stopped with the scheduler" in caplog.text
+    assert "the exception detectors: stopped with the scheduler" in caplog.text
     assert "the exception detectors failed" not in caplog.text
 
 
