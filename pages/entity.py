@@ -23,7 +23,6 @@ from app.settings import load_settings
 from app.ui import data, filters, links, theme
 from app.ui.actions import action_buttons
 from app.ui.errors import DATABASE_ERRORS, explain
-from app.ui.theme import EMPTY_CELL
 from metrics import timeline as tl
 from metrics.params import Window
 
@@ -336,7 +335,7 @@ st.dataframe(
         "received_at": stamp("Received", format=when_format, width=145),
     },
     column_order=("time", "system", "type", "summary", "gap", "late", "received_at"),
-    placeholder=EMPTY_CELL,
+    placeholder=theme.EMPTY_CELL,
 )
 
 related_col, marks_col = st.columns([1, 2], gap="large")
@@ -358,7 +357,7 @@ with marks_col:
     st.markdown("**Exceptions**")
     if t.exceptions:
         st.dataframe(marks_frame(t.exceptions, zone), hide_index=True, width="stretch", key="ent_exceptions",
-                     column_config=MARK_COLUMNS, placeholder=EMPTY_CELL)  # fmt: skip
+                     column_config=MARK_COLUMNS, placeholder=theme.EMPTY_CELL)  # fmt: skip
     else:
         st.caption("None raised for it.")
     st.markdown("**Manual actions**")
@@ -366,6 +365,6 @@ with marks_col:
         st.caption("The audit log is not set up in this database.")
     elif t.actions:
         st.dataframe(marks_frame(t.actions, zone), hide_index=True, width="stretch", key="ent_actions",
-                     column_config=MARK_COLUMNS, placeholder=EMPTY_CELL)  # fmt: skip
+                     column_config=MARK_COLUMNS, placeholder=theme.EMPTY_CELL)  # fmt: skip
     else:
         st.caption("None recorded for it.")

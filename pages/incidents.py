@@ -28,7 +28,6 @@ from app.incidents.ui import FROM_EXCEPTION, INCIDENT
 from app.settings import load_settings
 from app.ui import data, filters, links, theme
 from app.ui.errors import DATABASE_ERRORS, explain
-from app.ui.theme import EMPTY_CELL
 
 LIST_ROWS = 500
 SIGN_IN = "Sign in as a manager or admin to open or change incidents."
@@ -249,7 +248,11 @@ def table(title: str, frame: pl.DataFrame, zone: str, empty: str, **config: Any)
         st.caption(empty)
         return
     st.dataframe(
-        local(frame, zone), hide_index=True, width="stretch", column_config=config, placeholder=EMPTY_CELL
+        local(frame, zone),
+        hide_index=True,
+        width="stretch",
+        column_config=config,
+        placeholder=theme.EMPTY_CELL,
     )
 
 
@@ -429,7 +432,7 @@ picked = st.dataframe(
         "range_from": stamp("From", format=when),
         "range_to": stamp("To", format=when),
     },
-    placeholder=EMPTY_CELL,
+    placeholder=theme.EMPTY_CELL,
 )
 rows: list[int] = picked["selection"]["rows"]  # dict access: AppTest injects plain dicts
 chosen: int | None = None

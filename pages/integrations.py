@@ -19,7 +19,6 @@ from app.settings import load_settings
 from app.ui import charts, data, filters, theme
 from app.ui.actions import action_button, action_buttons
 from app.ui.errors import DATABASE_ERRORS, explain
-from app.ui.theme import EMPTY_CELL
 from metrics.params import Window
 
 RUN_ROWS = 50
@@ -188,7 +187,7 @@ else:
                 "latency_p50_ms": count("Latency p50 (ms)", format="%,.0f"),
                 "latency_p95_ms": count("Latency p95 (ms)", format="%,.0f"),
             },
-            placeholder=EMPTY_CELL,
+            placeholder=theme.EMPTY_CELL,
         )
 
 
@@ -214,7 +213,7 @@ with deliveries_column:
                 "last_status": text("Last status", width="small"),
                 "last_call_at": stamp("Last call", format=when),
             },
-            placeholder=EMPTY_CELL,
+            placeholder=theme.EMPTY_CELL,
         )
         picked_rows: list[int] = picked_delivery["selection"]["rows"]  # dict access: AppTest injects dicts
         one, every = st.columns(2)
@@ -289,7 +288,7 @@ else:
             "lag_minutes": count("Lag (min)", format="%.0f", help="As-of minus the newest event time read"),
             "last_error": text("Last error", width="large"),
         },
-        placeholder=EMPTY_CELL,
+        placeholder=theme.EMPTY_CELL,
     )
     health = dict(sources.select("source", "status").iter_rows())
     pick_column, pause_column = st.columns([2, 3], vertical_alignment="bottom")
@@ -320,5 +319,5 @@ else:
             "duration_s": count("Duration (s)", format="%.1f"),
             "error": text("Error", width="large"),
         },
-        placeholder=EMPTY_CELL,
+        placeholder=theme.EMPTY_CELL,
     )

@@ -25,7 +25,6 @@ from app.settings import load_settings
 from app.ui import data, filters, theme
 from app.ui.errors import DATABASE_ERRORS, explain
 from app.ui.links import open_entity
-from app.ui.theme import EMPTY_CELL
 from metrics import process
 from metrics.params import Scope, Window
 
@@ -167,7 +166,7 @@ def order_table(frame: pl.DataFrame, key: str, total: int, what: str) -> None:
             "hours": st.column_config.NumberColumn("Hours", format="%.1f"),
             "wait_hours": st.column_config.NumberColumn("Wait (h)", format="%.1f"),
         },
-        placeholder=EMPTY_CELL,
+        placeholder=theme.EMPTY_CELL,
     )
     rows: list[int] = picked["selection"]["rows"]
     if rows and rows[0] < frame.height:
@@ -249,7 +248,7 @@ def show_variants() -> None:
             "p50_hours": st.column_config.NumberColumn("p50 h", format="%.1f", width="small"),
             "p90_hours": st.column_config.NumberColumn("p90 h", format="%.1f", width="small"),
         },
-        placeholder=EMPTY_CELL,
+        placeholder=theme.EMPTY_CELL,
     )
     rows: list[int] = chosen["selection"]["rows"]
     if rows and rows[0] < variants.height:
@@ -290,7 +289,7 @@ def show_graph() -> None:
                 "p50_wait_hours": st.column_config.NumberColumn("p50 wait h", format="%.1f"),
                 "p90_wait_hours": st.column_config.NumberColumn("p90 wait h", format="%.1f"),
             },
-            placeholder=EMPTY_CELL,
+            placeholder=theme.EMPTY_CELL,
         )
     edge_rows: list[int] = edge_pick["selection"]["rows"]
     if edge_rows and edge_rows[0] < edges.height:
@@ -319,7 +318,7 @@ def show_bottlenecks() -> None:
             "p50_wait_hours": st.column_config.NumberColumn("p50 wait h", format="%.1f"),
             "p90_wait_hours": st.column_config.NumberColumn("p90 wait h", format="%.1f"),
         },
-        placeholder=EMPTY_CELL,
+        placeholder=theme.EMPTY_CELL,
     )
 
 

@@ -117,18 +117,24 @@ def test_the_requester_sees_no_approve_button_on_their_own_request_and_a_viewer_
 EXC = "sla_breach:ORD-000123"
 
 
-@pytest.mark.usefixtures("people")
-def test_acknowledging_the_selected_exception_from_its_dialog_records_who_and_why(
-    streamlit_script: Any, database_url: str, engine: Engine
-) -> None:
+def raise_exception(engine: Engine, type_: str, entity_kind: str, entity: str, severity: str) -> None:
+    """An open exception `type_:entity`, first and last seen an hour ago."""
     with engine.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO exceptions (key, type, entity_kind, entity, severity, first_seen, last_seen) "
-                "VALUES (:key, 'sla_breach', 'order', :order, 'high', :at, :at)"
+                "VALUES (:type || ':' || :entity, :type, :entity_kind, :entity, :severity, :at, :at)"
             ),
-            {"key": EXC, "order": ORDER, "at": NOW - timedelta(hours=1)},
-        )
+            {"type": type_, "entity_kind": entity_kind, "entity": entity, "severity": severity,
+             "at": NOW - timedelta(hours=1)},
+        )  # fmt: skip
+
+
+@pytest.mark.usefixtures("people")
+def test_acknowledging_the_selected_exception_from_its_dialog_records_who_and_why(
+    streamlit_script: Any, database_url: str, engine: Engine
+) -> None:
+    raise_exception(engine, "sla_breach", "order", ORDER, "high")  # EXC
     at = signed_in(streamlit_script(EXCEPTIONS, database_url), engine, "alice").run()
     at.session_state["exc_queue"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
@@ -152,14 +158,7 @@ def test_acknowledging_the_selected_exception_from_its_dialog_records_who_and_wh
 def test_a_viewer_opening_an_action_dialog_is_told_who_may_and_cannot_confirm(
     streamlit_script: Any, database_url: str, engine: Engine
 ) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO exceptions (key, type, entity_kind, entity, severity, first_seen, last_seen) "
-                "VALUES (:key, 'sla_breach', 'order', :order, 'high', :at, :at)"
-            ),
-            {"key": EXC, "order": ORDER, "at": NOW - timedelta(hours=1)},
-        )
+    raise_exception(engine, "sla_breach", "order", ORDER, "high")  # EXC
     at = signed_in(streamlit_script(EXCEPTIONS, database_url), engine, "vera").run()
     at.session_state["exc_queue"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
@@ -214,15 +213,7 @@ def test_a_position_exception_offers_hold_on_the_position_the_detector_named(
     streamlit_script: Any, database_url: str, engine: Engine
 ) -> None:
     # inventory_variance names a position LOCATION|SKU|SYSTEM; the hold acts on SKU@LOCATION
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO exceptions (key, type, entity_kind, entity, severity, first_seen, last_seen) "
-                "VALUES ('inventory_variance:DC-EAST|SKU-00017|wms', 'inventory_variance', 'position', "
-                "'DC-EAST|SKU-00017|wms', 'medium', :at, :at)"
-            ),
-            {"at": NOW - timedelta(hours=1)},
-        )
+    raise_exception(engine, "inventory_variance", "position", "DC-EAST|SKU-00017|wms", "medium")
     at = signed_in(streamlit_script(EXCEPTIONS, database_url), engine, "alice").run()
     at.session_state["exc_queue"] = {"selection": {"rows": [0], "columns": []}}
     at.run()

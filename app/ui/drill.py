@@ -25,7 +25,6 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from app.ui import charts, links, theme
-from app.ui.theme import EMPTY_CELL
 
 NONE_IN_URL = "(none)"  # a picked null key (metrics.drilldown.NONE) as written in the URL
 
@@ -239,7 +238,7 @@ def entity_list(
         width="stretch",
         height=min(38 + 35 * shown.height, 460),
         column_config={"link": link, **columns},
-        placeholder=EMPTY_CELL,
+        placeholder=theme.EMPTY_CELL,
     )
     st.caption(f"Select a row to open the {kind}'s timeline, or follow its link.")
     open_selected(prefix, event, frame, kind, lambda row: str(row[key_column]))
